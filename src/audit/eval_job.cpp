@@ -1,0 +1,113 @@
+#include "audit/eval_job.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "analysis/bbq_metrics.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "report/bbq_report.h"
+#include "store/store.h"
+#include "suites/bbq.h"
+#include "suites/demo.h"
+#include "testmodel/testmodel.h"
+
+namespace qaudit::audit {
+namespace fs = std::filesystem;
+
+std::string ensure_demo_model(bool quiet) {
+  const char* cache = std::getenv("QAUDIT_CACHE_DIR");
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path dir = cache && *cache ? fs::path(cache) : xdg && *xdg ? fs::path(xdg) / "qaudit" : fs::path(home ? home : ".") / ".cache/qaudit";
+  dir /= "models";
+  fs::create_directories(dir);
+  fs::path path = dir / "demo-qwen2-tiny-seed1.gguf";
+  if (!fs::exists(path)) {
+    if (!quiet) fmt::print(stderr, "generating the demo model {}\n", path.string());
+    testmodel::Options o;
+    o.arch = "qwen2";
+    o.shape = testmodel::preset("tiny");
+    testmodel::write_test_model(o, path.string());
+  }
+  return path.string();
+}
+
+namespace {
+
+std::vector<analysis::ScoredItem> scored_items(const suites::Suite& suite, const std::vector<store::ResultRow>& rows,
+                                               bool at_t1) {
+  std::map<std::string, const suites::Item*> by_id;
+  for (const auto& it : suite.items) by_id[it.id] = &it;
+  std::vector<analysis::ScoredItem> out;
+  for (const auto& r : rows) {
+    auto f = by_id.find(r.key.item_id);
+    if (f == by_id.end()) continue;  // stored for a larger selection of the suite
+    const auto& it = *f->second;
+    out.push_back({it.category, it.condition, it.label, it.stereotyped, it.anti, it.unknown,
+                   at_t1 ? r.probs_t1 : r.probs, at_t1 ? r.invalid_t1 : r.invalid});
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_eval_job(const EvalJob& job) {
+  bool demo_model = job.model_path.empty();
+  suites::Suite suite = job.bbq_files.empty() ? suites::load_demo_suite() : suites::load_bbq(job.bbq_files);
+  if (job.limit > 0 && size_t(job.limit) < suite.items.size()) suite.items.resize(job.limit);
+  if (suite.items.empty())
+    throw Error("no item of the suite has decidable option roles; nothing to evaluate",
+                "check the files' answer_info and stereotyped_groups fields");
+  std::string model_path = demo_model ? ensure_demo_model(job.eval.quiet) : job.model_path;
+  backends::backend_init(false);
+  auto model = backends::LlamaModel::load(model_path, job.eval.context.n_gpu_layers);
+  if (demo_model)
+    fmt::print(stderr,
+               "note: no --model given, so this runs a GENERATED model with random weights on the built-in demo suite.\n"
+               "      Its numbers mean nothing; they show the pipeline works. Pass --model FILE.gguf to audit a real model.\n");
+  if (!model->chat_template() && !job.eval.plain_prompt)
+    fmt::print(stderr, "note: {} has no chat template; using the plain prompt format (prompt id \"study/plain\")\n",
+               model_path);
+
+  store::Store store(job.store_path);
+  std::string hash = store.model_hash(model_path);
+  store.put_model({hash, fs::absolute(model_path).string(), int64_t(fs::file_size(model_path)), model->arch(),
+                   model->description(), int64_t(model->n_params())});
+  engine::EvalSummary sum = engine::eval_letters(*model, hash, suite, store, job.eval);
+  if (!job.eval.quiet) {
+    if (sum.n_computed > 0)
+      fmt::print(stderr, "scored {} items in {:.1f}s ({:.1f} items/s; {} prompt tokens, {} shared prefix tokens decoded once)\n",
+                 sum.n_computed, sum.seconds, sum.n_computed / std::max(sum.seconds, 1e-9), sum.stats.prompt_tokens,
+                 sum.stats.prefix_tokens);
+    if (sum.n_existing > 0) fmt::print(stderr, "{} items were already in {}; not recomputed\n", sum.n_existing, job.store_path);
+  }
+
+  auto rows = store.results(hash, suite.name, sum.prompt_id, sum.mode, job.eval.temperature);
+  auto metrics = analysis::bbq_metrics_by_category(scored_items(suite, rows, false));
+  auto metrics_t1 = analysis::bbq_metrics_by_category(scored_items(suite, rows, true));
+  report::EvalHeader h{model_path, hash, suite.name, sum.prompt_id, job.eval.temperature, int(suite.items.size()),
+                       int(suite.skipped.size()), backends::settings_text(job.eval.context)};
+  fmt::print("{}", report::bbq_table(h, metrics));
+  if (!suite.skipped.empty()) {
+    fmt::print("\n{} items skipped because their option roles cannot be decided:\n", suite.skipped.size());
+    for (size_t i = 0; i < suite.skipped.size() && i < 10; ++i)
+      fmt::print("  {} ({}): {}\n", suite.skipped[i].id, suite.skipped[i].source, suite.skipped[i].reason);
+    if (suite.skipped.size() > 10) fmt::print("  ... and {} more (all listed in --json)\n", suite.skipped.size() - 10);
+  }
+  if (!job.json_path.empty()) {
+    auto j = report::bbq_json(h, metrics);
+    j["metrics_t1"] = report::bbq_json(h, metrics_t1)["metrics"];
+    j["store"] = job.store_path;
+    j["skipped"] = nlohmann::json::array();
+    for (const auto& s : suite.skipped) j["skipped"].push_back({{"id", s.id}, {"source", s.source}, {"reason", s.reason}});
+    write_file_atomic(job.json_path, j.dump(2) + "\n");
+  }
+  return 0;
+}
+
+}  // namespace qaudit::audit

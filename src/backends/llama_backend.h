@@ -1,0 +1,99 @@
+// The in-process backend: a GGUF model loaded through libllama, and a context whose KV cache
+// holds many sequences at once. The engine drives it; nothing here knows about suites.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct llama_model;
+struct llama_context;
+struct llama_vocab;
+
+namespace qaudit::backends {
+
+using Token = int32_t;
+
+// Attention and KV settings. `exact` (flash attention off, F32 KV cache) makes batched and
+// one-at-a-time scoring agree to ~1e-6; the default (flash attention auto, F16 KV) is faster.
+struct ContextSettings {
+  int n_threads = 0;     // 0: all hardware threads
+  int n_gpu_layers = 0;  // layers offloaded when llama.cpp has a GPU backend
+  bool exact = false;
+  int n_batch = 2048;    // tokens per llama_decode
+  int n_seq = 32;        // sequences decoded side by side
+};
+
+// Recorded with every stored result, e.g. "fa=auto kv=f16 batch=2048 seq=32".
+std::string settings_text(const ContextSettings& s);
+
+// Sends llama.cpp's log to stderr only when verbose; the last error lines are kept for messages.
+void backend_init(bool verbose);
+std::string backend_last_log();
+
+class LlamaModel {
+ public:
+  // Loads a GGUF file. Throws an Error naming the file when it is missing, not GGUF, truncated
+  // or not loadable by the pinned llama.cpp.
+  static std::unique_ptr<LlamaModel> load(const std::string& path, int n_gpu_layers = 0);
+  ~LlamaModel();
+
+  llama_model* get() const { return model_; }
+  const llama_vocab* vocab() const { return vocab_; }
+  const std::string& path() const { return path_; }
+  int n_vocab() const;
+  int n_ctx_train() const;
+  std::string arch() const;
+  std::string description() const;
+  uint64_t n_params() const;
+  std::optional<std::string> chat_template() const;
+
+  // Text -> tokens; BOS is added when the vocabulary asks for it and the text does not already
+  // start with it. Special tokens in the text (chat template markers) are parsed as such.
+  std::vector<Token> tokenize(const std::string& text) const;
+  // Token -> text as it would be printed (special tokens render empty).
+  std::string piece(Token t) const;
+  bool is_control(Token t) const;
+
+ private:
+  LlamaModel() = default;
+  llama_model* model_ = nullptr;
+  const llama_vocab* vocab_ = nullptr;
+  std::string path_;
+};
+
+// A decoding context with n_seq sequences over one unified KV cache, so that a prefix decoded in
+// one sequence can be shared with all others by a cheap copy.
+class LlamaContext {
+ public:
+  LlamaContext(const LlamaModel& model, const ContextSettings& settings, int n_ctx);
+  ~LlamaContext();
+  LlamaContext(const LlamaContext&) = delete;
+  LlamaContext& operator=(const LlamaContext&) = delete;
+
+  struct Entry {
+    Token token;
+    int32_t pos;
+    std::vector<int32_t> seqs;
+    bool logits;
+  };
+  // Decodes one batch; throws on failure (e.g. KV cache full).
+  void decode(const std::vector<Entry>& batch);
+  // Logits of the i-th entry of the last batch that asked for logits.
+  const float* logits(int i) const;
+  void seq_copy(int32_t src, int32_t dst);
+  void seq_clear(int32_t seq);
+  void clear();
+
+  int n_ctx() const;
+  int n_batch() const;
+  int n_seq() const { return n_seq_; }
+
+ private:
+  llama_context* ctx_ = nullptr;
+  int n_seq_;
+};
+
+}  // namespace qaudit::backends

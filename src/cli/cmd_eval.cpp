@@ -1,0 +1,45 @@
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "audit/eval_job.h"
+#include "cli/commands.h"
+#include "common/files.h"
+
+namespace qaudit::cli {
+
+Runner add_eval(CLI::App& app) {
+  auto job = std::make_shared<audit::EvalJob>();
+  app.footer(
+      "Examples:\n"
+      "  qaudit eval                                   # generated demo model on the built-in demo suite\n"
+      "  qaudit eval -m Qwen2.5-7B-Instruct-Q4_K_M.gguf --bbq BBQ/data/Religion.jsonl --json religion.json\n"
+      "Results go to the store (default qaudit.sqlite); a rerun computes only what is missing.");
+  app.add_option("-m,--model", job->model_path, "GGUF model to evaluate (default: a generated demo model)");
+  app.add_option("--bbq", job->bbq_files, "BBQ JSONL file(s) (default: the built-in demo suite)")->expected(1, -1);
+  app.add_option("-s,--store", job->store_path, "SQLite results store")->capture_default_str();
+  app.add_option("--json", job->json_path, "also write the metrics as JSON to this file");
+  app.add_option("--limit", job->limit, "evaluate only the first N items")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--temperature", job->eval.temperature, "temperature of the answer distribution (T=1 is stored too)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("-k,--samples", job->eval.k, "k for P(at least one of k samples picks the stereotype)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_flag("--exact", job->eval.context.exact,
+               "flash attention off and an F32 KV cache: batched scoring equals one-at-a-time within 1e-4");
+  app.add_flag("--no-chat-template", job->eval.plain_prompt, "use the plain prompt format even if the model has a template");
+  app.add_option("--threads", job->eval.context.n_threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("-b,--batch", job->eval.context.n_batch, "tokens per llama_decode")->capture_default_str()->check(CLI::Range(32, 1 << 16));
+  app.add_option("--seqs", job->eval.context.n_seq, "prompts decoded side by side")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--ngl,--n-gpu-layers", job->eval.context.n_gpu_layers, "layers to offload to the GPU")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-q,--quiet", job->eval.quiet, "no progress or notes on stderr");
+  return [job, &app] {
+    std::string cmd = "qaudit eval";
+    for (const auto& o : app.get_options())
+      if (o->count() && o->get_name() != "--help") cmd += " " + o->get_name() + (o->get_expected_max() ? " " + fmt::format("{}", fmt::join(o->results(), " ")) : "");
+    job->eval.command = cmd;
+    return audit::run_eval_job(*job);
+  };
+}
+
+}  // namespace qaudit::cli

@@ -1,0 +1,14 @@
+// Each subcommand registers its flags on the app and returns the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace qaudit::cli {
+
+using Runner = std::function<int()>;
+
+Runner add_eval(CLI::App& app);
+Runner add_testmodel(CLI::App& app);
+
+}  // namespace qaudit::cli

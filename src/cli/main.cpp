@@ -1,0 +1,40 @@
+// qaudit: audits quantized LLMs for social bias. main() parses flags and dispatches.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <map>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"qaudit — audits quantized LLMs for social bias, item by item, against their reference model.",
+               "qaudit"};
+  app.set_version_flag("--version", qaudit::version_line());
+  app.require_subcommand(1);
+  std::map<CLI::App*, qaudit::cli::Runner> runners;
+  auto add = [&](const char* name, const char* help, qaudit::cli::Runner (*reg)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = reg(*sub);
+  };
+  add("eval", "Evaluate one GGUF model on a BBQ-format suite and print the bias metrics.", qaudit::cli::add_eval);
+  add("testmodel", "Write a small generated GGUF model (random weights, real tokenizer) for tests and benchmarks.",
+      qaudit::cli::add_testmodel);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+  } catch (const qaudit::Error& e) {
+    fmt::print(stderr, "{}\n", qaudit::error_text(e));
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,106 @@
+#include "engine/eval.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "common/progress.h"
+#include "prompts/prompt.h"
+
+namespace qaudit::engine {
+
+std::vector<std::string> render_study_prompts(const backends::LlamaModel& model, const std::vector<suites::Item>& items,
+                                              bool plain_prompt, std::string* prompt_id) {
+  auto format = prompts::chat_format(model.chat_template(), plain_prompt);
+  if (prompt_id) *prompt_id = prompts::prompt_id("study", format);
+  std::vector<std::string> out;
+  out.reserve(items.size());
+  for (const auto& it : items) out.push_back(prompts::render(format, prompts::study_messages(it)));
+  return out;
+}
+
+store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t, const LetterMass& at_1, int k) {
+  store::ResultRow r;
+  r.probs = at_t.p;
+  r.probs_t1 = at_1.p;
+  r.invalid = at_t.invalid;
+  r.invalid_t1 = at_1.invalid;
+  r.answer = int(std::max_element(at_1.p.begin(), at_1.p.end()) - at_1.p.begin());
+  double s = 0;
+  for (double p : at_1.p) s += p;
+  r.entropy = 0;
+  r.max_prob = 0;
+  for (double p : at_1.p) {
+    double q = s > 0 ? p / s : 0;
+    if (q > 0) r.entropy -= q * std::log(q);
+    r.max_prob = std::max(r.max_prob, q);
+  }
+  r.k = k;
+  // A sample at temperature T lands on the stereotyped letter with probability p (invalid
+  // samples count as not stereotyped), so P(at least one of k) = 1 - (1 - p)^k.
+  double p = item.stereotyped >= 0 ? at_t.p[item.stereotyped] : 0;
+  r.p_stereo_k = 1.0 - std::pow(1.0 - p, k);
+  return r;
+}
+
+EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                         store::Store& store, const EvalOptions& opt) {
+  auto t0 = std::chrono::steady_clock::now();
+  EvalSummary sum;
+  sum.model_hash = model_hash;
+  sum.suite = suite.name;
+  sum.temperature = opt.temperature;
+  sum.n_items = int(suite.items.size());
+  sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
+
+  std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
+  auto have = store.existing_items(model_hash, suite.name, sum.prompt_id, sum.mode, opt.temperature);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < suite.items.size(); ++i)
+    if (!have.count(suite.items[i].id)) todo.push_back(i);
+  sum.n_existing = sum.n_items - int(todo.size());
+  if (todo.empty()) return sum;
+
+  auto sets = letter_token_sets(model, 3);
+  std::vector<ScoreRequest> reqs;
+  reqs.reserve(todo.size());
+  for (size_t i : todo) reqs.push_back({model.tokenize(texts[i])});
+
+  store.put_items(suite.name, suite.version, suite.items);
+  store::ResultKey base{model_hash, suite.name, "", sum.prompt_id, sum.mode, opt.temperature, -1};
+  int64_t run_id = store.begin_run({model_hash, suite.name, opt.command, backends::settings_text(opt.context)});
+  std::string settings = backends::settings_text(opt.context);
+
+  std::vector<store::ResultRow> pending;
+  Progress progress(fmt::format("eval {}", std::filesystem::path(model.path()).filename().string()), long(todo.size()),
+                    opt.quiet);
+  int n_vocab = model.n_vocab();
+  sum.stats = score_next_token(
+      model, opt.context, reqs, opt.share_prefix,
+      [&](size_t r, const float* logits) {
+        const auto& item = suite.items[todo[r]];
+        auto at_t = letter_mass(logits, n_vocab, sets, opt.temperature);
+        auto at_1 = letter_mass(logits, n_vocab, sets, 1.0);
+        store::ResultRow row = letter_result(item, at_t, at_1, opt.k);
+        row.key = base;
+        row.key.item_id = item.id;
+        row.n_tokens = long(reqs[r].tokens.size());
+        row.settings = settings;
+        row.run_id = run_id;
+        pending.push_back(std::move(row));
+      },
+      [&] {
+        sum.n_computed += store.put_results(pending);
+        progress.advance(long(pending.size()));
+        pending.clear();
+      });
+  progress.finish();
+  store.finish_run(run_id);
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace qaudit::engine

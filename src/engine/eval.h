@@ -1,0 +1,51 @@
+// `eval` for multiple-choice suites in the exact letter-distribution mode: prompts every item
+// that the store does not already hold, scores them in shared-prefix batches and commits each
+// batch, so that an interrupted run resumes where it stopped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/llama_backend.h"
+#include "engine/letters.h"
+#include "store/store.h"
+#include "suites/item.h"
+
+namespace qaudit::engine {
+
+struct EvalOptions {
+  backends::ContextSettings context;
+  double temperature = 0.3;  // the study's; T = 1 is stored alongside
+  int k = 5;                 // samples for P(at least one of k picks the stereotype)
+  bool plain_prompt = false; // ignore the model's chat template
+  bool share_prefix = true;
+  bool quiet = false;
+  std::string command;       // recorded with the run
+};
+
+struct EvalSummary {
+  std::string model_hash;
+  std::string suite;
+  std::string prompt_id;
+  std::string mode = "letters";
+  double temperature = 0;
+  int n_items = 0;     // items in the suite (after role checks)
+  int n_existing = 0;  // already in the store
+  int n_computed = 0;  // scored in this run
+  ScoreStats stats;
+  double seconds = 0;
+  bool plain_prompt = false;
+};
+
+// The study's prompt for every item, rendered as the model expects (chat template or plain).
+// Exposed for tests and benchmarks.
+std::vector<std::string> render_study_prompts(const backends::LlamaModel& model, const std::vector<suites::Item>& items,
+                                              bool plain_prompt, std::string* prompt_id);
+
+EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                         store::Store& store, const EvalOptions& opt);
+
+// Fills a result row from letter masses at T and T = 1 (pure; tested against direct softmax).
+store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t, const LetterMass& at_1, int k);
+
+}  // namespace qaudit::engine
