@@ -4,6 +4,8 @@
 #include <ggml.h>
 #include <gguf.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -164,7 +166,7 @@ void write_test_model(const Options& opt, const std::string& path) {
     gguf_add_tensor(out.get(), x);
   }
 
-  std::string tmp_path = path + ".partial";
+  std::string tmp_path = fmt::format("{}.partial.{}", path, ::getpid());
   if (!gguf_write_to_file(out.get(), tmp_path.c_str(), /*only_meta=*/true))
     throw Error(ErrorSite{path, 0, {}}, "cannot write the model file", "check that the directory exists and is writable");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp_path.c_str(), "ab"), &std::fclose);
