@@ -23,7 +23,7 @@ struct ContextSettings {
   int n_gpu_layers = 0;  // layers offloaded when llama.cpp has a GPU backend
   bool exact = false;
   int n_batch = 2048;    // tokens per llama_decode
-  int n_seq = 32;        // sequences decoded side by side
+  int n_seq = 16;        // sequences decoded side by side
 };
 
 // Recorded with every stored result, e.g. "fa=auto kv=f16 batch=2048 seq=32".

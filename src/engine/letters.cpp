@@ -103,27 +103,62 @@ ScoreStats score_next_token(const backends::LlamaModel& model, const backends::C
     st.decoded_tokens += long(prefix);
     st.prefix_tokens = long(prefix);
   }
+  // Requests in token order, so that prompts sharing a prefix (BBQ's ambiguous and
+  // disambiguated contexts, its negative and non-negative questions) sit next to each other;
+  // within a batch each shared token is decoded once and carries the ids of every sequence that
+  // shares it (a prefix tree flattened into one llama_batch).
+  std::vector<size_t> order(requests.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (share_prefix)
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return requests[a].tokens < requests[b].tokens; });
+  auto lcp = [&](size_t a, size_t b) {
+    const auto &x = requests[a].tokens, &y = requests[b].tokens;
+    size_t k = 0, n = std::min(x.size(), y.size());
+    while (k < n && x[k] == y[k]) ++k;
+    return k;
+  };
   size_t next = 0;
-  while (next < requests.size()) {
-    batch.clear();
-    std::vector<std::pair<size_t, int>> outputs;  // request index, batch position of its last token
-    int seq = first_seq;
-    while (next < requests.size() && seq < first_seq + n_item_seqs) {
-      const auto& toks = requests[next].tokens;
-      size_t n_new = toks.size() - prefix;
-      if (!batch.empty() && batch.size() + n_new > size_t(s.n_batch)) break;
-      if (prefix > 0) ctx.seq_copy(0, seq);
-      for (size_t i = prefix; i < toks.size(); ++i)
-        batch.push_back({toks[i], int32_t(i), {seq}, i + 1 == toks.size()});
-      outputs.push_back({next, int(batch.size()) - 1});
-      ++seq;
+  while (next < order.size()) {
+    // Choose the batch: consecutive requests while sequences and token budget last.
+    std::vector<size_t> members;  // request indices, in token order
+    std::vector<size_t> shared;   // shared[i]: tokens member i shares with member i+1
+    size_t n_tokens = 0;
+    while (next < order.size() && int(members.size()) < n_item_seqs) {
+      size_t r = order[next];
+      size_t common = members.empty() || !share_prefix ? prefix : std::max(prefix, lcp(members.back(), r));
+      size_t n_new = requests[r].tokens.size() - std::min(common, requests[r].tokens.size());
+      if (!members.empty() && n_tokens + n_new > size_t(s.n_batch)) break;
+      if (!members.empty()) shared.push_back(common);
+      members.push_back(r);
+      n_tokens += n_new;
       ++next;
     }
+    shared.push_back(0);
+    batch.clear();
+    std::vector<int> out_entry(members.size(), -1);
+    for (size_t i = 0; i < members.size(); ++i) {
+      const auto& toks = requests[members[i]].tokens;
+      if (prefix > 0) ctx.seq_copy(0, first_seq + int(i));
+      size_t from = i == 0 ? prefix : std::max(prefix, shared[i - 1]);
+      for (size_t j = from; j < toks.size(); ++j) {
+        backends::LlamaContext::Entry e{toks[j], int32_t(j), {first_seq + int32_t(i)}, false};
+        // Later members that share token j: their sequences see this one cell too.
+        size_t reach = shared[i];
+        for (size_t m = i + 1; m < members.size() && j < reach; ++m) {
+          e.seqs.push_back(first_seq + int32_t(m));
+          if (j + 1 == requests[members[m]].tokens.size()) out_entry[m] = int(batch.size());
+          reach = std::min(reach, shared[m]);
+        }
+        if (j + 1 == toks.size()) out_entry[i] = int(batch.size());
+        batch.push_back(std::move(e));
+      }
+    }
+    for (int idx : out_entry) batch[idx].logits = true;
     ctx.decode(batch);
     st.decodes++;
     st.decoded_tokens += long(batch.size());
-    for (auto [req, pos] : outputs) on_logits(req, ctx.logits(pos));
-    for (int q = first_seq; q < seq; ++q) ctx.seq_clear(q);
+    for (size_t i = 0; i < members.size(); ++i) on_logits(members[i], ctx.logits(out_entry[i]));
+    for (size_t i = 0; i < members.size(); ++i) ctx.seq_clear(first_seq + int(i));
     if (on_batch_done) on_batch_done();
   }
   return st;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -137,6 +138,10 @@ std::vector<std::string> bbq_answer_groups(const std::vector<std::string>& answe
 void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& into) {
   long line_no = 0;
   size_t n_items_before = into.items.size() + into.skipped.size();
+  // Ids must be unique across everything loaded into the suite (a file passed twice is a mistake).
+  std::map<std::string, std::string> seen;
+  for (const auto& it : into.items) seen[it.id] = it.source;
+  for (const auto& it : into.skipped) seen[it.id] = it.source;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
@@ -160,6 +165,10 @@ void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& in
     item.category = r.str(j, "category", "category");
     item.id = fmt::format("{}/{}", item.category, ex.get<long long>());
     item.source = fmt::format("{}:{}", origin, line_no);
+    if (auto dup = seen.find(item.id); dup != seen.end())
+      r.fail("example_id", fmt::format("item {} appears twice (first at {})", item.id, dup->second),
+             "pass each BBQ file once; example_id must be unique within a category");
+    seen[item.id] = item.source;
     r.str_or_number(j, "question_index");
     std::string pol = r.str(j, "question_polarity", "question_polarity");
     if (pol == "neg") item.polarity = Polarity::negative;

@@ -86,6 +86,8 @@ TEST(EvalModel, BatchedAndSingleAgreeWithin1e4) {
   EXPECT_GT(bst.prefix_tokens, 10);
   EXPECT_LT(bst.decodes, sst.decodes);
   EXPECT_LT(bst.decoded_tokens, sst.decoded_tokens);
+  // Beyond the prefix all prompts share, prompts with a common context share it too.
+  EXPECT_LT(bst.decoded_tokens, bst.prompt_tokens - long(reqs.size() - 1) * bst.prefix_tokens);
   double worst = 0;
   for (size_t i = 0; i < reqs.size(); ++i) {
     for (int l = 0; l < 3; ++l) worst = std::max(worst, std::abs(batched[i].p[l] - single[i].p[l]));

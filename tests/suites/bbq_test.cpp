@@ -211,3 +211,15 @@ TEST(DemoSuite, IsBalancedAndDeterministic) {
   // the stereotyped option is spread over all three letters
   EXPECT_EQ(stereo_at.size(), 3u);
 }
+
+TEST(BbqBadInput, SameFileTwiceIsRefused) {
+  auto path = test::shared_data("bbq/Religion.jsonl");
+  try {
+    load_bbq({path, path});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.site().file, path);
+    EXPECT_EQ(e.site().line, 1);
+    EXPECT_EQ(e.site().field, "example_id");
+  }
+}

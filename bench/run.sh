@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on the realistic-shape generated model (Qwen2.5-0.5B shapes, F16) and
+# writes their tables into bench/README.md between the RESULTS markers.
+#   bench/run.sh [N_ITEMS]   (default 120 BBQ Religion items)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+n="${1:-120}"
+bash scripts/build.sh release >/dev/null
+model="${QAUDIT_BENCH_MODEL:-build/bench-qwen2.5-0.5b.gguf}"
+[[ -f "$model" ]] || ./build/src/qaudit testmodel --preset qwen2.5-0.5b -o "$model"
+bbq="${QAUDIT_BENCH_BBQ:-../shared/data/bbq/Religion.jsonl}"
+out="$(mktemp)"
+{
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+  echo "$(./build/src/qaudit --version), model: generated qwen2 with Qwen2.5-0.5B shapes (F16), $n items of $(basename "$bbq")."
+  echo "Command: \`bench/run.sh $n\`"
+  echo
+  ./build/bench/eval_bench "$model" "$bbq" "$n"
+} >"$out"
+cat "$out"
+awk -v f="$out" '/<!-- RESULTS:eval -->/{print; while((getline l < f)>0) print l; skip=1; next} /<!-- \/RESULTS:eval -->/{skip=0} !skip' \
+  bench/README.md >bench/README.md.new && mv bench/README.md.new bench/README.md
