@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   fmt::print("| mode | items | decoded tokens | seconds | items/s |\n|---|---|---|---|---|\n");
   fmt::print("| one at a time, no shared prefix (baseline) | {} | {} | {:.1f} | {:.2f} |\n", reqs.size(),
              naive.st.decoded_tokens, naive.seconds, n / naive.seconds);
-  fmt::print("| qaudit eval: shared prefix ({} tokens), {} sequences per decode | {} | {} | {:.1f} | {:.2f} |\n",
+  fmt::print("| qaudit eval: prefix tree ({} tokens common to all, shared contexts per batch), {} sequences per decode | {} | {} | {:.1f} | {:.2f} |\n",
              fast.st.prefix_tokens, backends::ContextSettings{}.n_seq, reqs.size(), fast.st.decoded_tokens, fast.seconds,
              n / fast.seconds);
   fmt::print("\nspeed-up: **{:.2f}x** items/s; tokens decoded: {:.2f}x fewer; "

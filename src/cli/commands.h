@@ -10,5 +10,6 @@ using Runner = std::function<int()>;
 
 Runner add_eval(CLI::App& app);
 Runner add_testmodel(CLI::App& app);
+Runner add_quantize(CLI::App& app);
 
 }  // namespace qaudit::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     runners[sub] = reg(*sub);
   };
   add("eval", "Evaluate one GGUF model on a BBQ-format suite and print the bias metrics.", qaudit::cli::add_eval);
+  add("quantize", "Build quantized variants of a reference GGUF: llama.cpp's native types or simulated recipes.",
+      qaudit::cli::add_quantize);
   add("testmodel", "Write a small generated GGUF model (random weights, real tokenizer) for tests and benchmarks.",
       qaudit::cli::add_testmodel);
   try {
