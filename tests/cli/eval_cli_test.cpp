@@ -84,10 +84,12 @@ TEST(EvalCli, BadInputGivesAClearErrorAndWritesNothing) {
   std::string no_field = (dir / "nofield.jsonl").string();
   {
     std::ifstream in(religion);
-    std::string l1;
+    std::string l1, l2, l3;
     std::getline(in, l1);
-    auto p = l1.find("\"context\":");
-    std::ofstream(no_field) << l1 << "\n" << l1 << "\n" << l1.replace(p, 10, "\"kontext\":") << "\n";
+    std::getline(in, l2);
+    std::getline(in, l3);
+    auto p = l3.find("\"context\":");
+    std::ofstream(no_field) << l1 << "\n" << l2 << "\n" << l3.replace(p, 10, "\"kontext\":") << "\n";
   }
   std::string bad_label = (dir / "label.jsonl").string();
   {

@@ -123,10 +123,11 @@ Error parse_error(const std::string& text) {
   return Error("none");
 }
 
-std::string good_line() {
+// Line n (1-based) of a real BBQ file: a valid item.
+std::string good_line(int n = 1) {
   std::ifstream in(test::shared_data("bbq/Religion.jsonl"));
   std::string l;
-  std::getline(in, l);
+  for (int i = 0; i < n; ++i) std::getline(in, l);
   return l;
 }
 
@@ -139,7 +140,7 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
 }  // namespace
 
 TEST(BbqBadInput, LineThatIsNotJsonNamesFileAndLine) {
-  Error e = parse_error(good_line() + "\n" + good_line().substr(0, 80) + "\n");
+  Error e = parse_error(good_line() + "\n" + good_line(2).substr(0, 80) + "\n");
   EXPECT_EQ(e.site().file, "bad.jsonl");
   EXPECT_EQ(e.site().line, 2);
   EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos);
@@ -159,7 +160,7 @@ TEST(BbqBadInput, MissingNestedFieldIsNamedWithItsPath) {
 }
 
 TEST(BbqBadInput, LabelOutOfRange) {
-  Error e = parse_error(good_line() + "\n" + replaced(good_line(), "\"label\": 1", "\"label\": 3") + "\n");
+  Error e = parse_error(good_line() + "\n" + replaced(good_line(2), "\"label\": 2", "\"label\": 3") + "\n");
   EXPECT_EQ(e.site().line, 2);
   EXPECT_EQ(e.site().field, "label");
   EXPECT_NE(e.hint().find("0, 1 or 2"), std::string::npos);
