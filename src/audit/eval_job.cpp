@@ -20,11 +20,7 @@ namespace qaudit::audit {
 namespace fs = std::filesystem;
 
 std::string ensure_demo_model(bool quiet) {
-  const char* cache = std::getenv("QAUDIT_CACHE_DIR");
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  fs::path dir = cache && *cache ? fs::path(cache) : xdg && *xdg ? fs::path(xdg) / "qaudit" : fs::path(home ? home : ".") / ".cache/qaudit";
-  dir /= "models";
+  fs::path dir = fs::path(qaudit_cache_dir()) / "models";
   fs::create_directories(dir);
   fs::path path = dir / "demo-qwen2-tiny-seed1.gguf";
   if (!fs::exists(path)) {
@@ -101,7 +97,7 @@ int run_eval_job(const EvalJob& job) {
   }
   if (!job.json_path.empty()) {
     auto j = report::bbq_json(h, metrics);
-    j["metrics_t1"] = report::bbq_json(h, metrics_t1)["metrics"];
+    j["metrics_t1"] = report::bbq_metrics_json(metrics_t1);
     j["store"] = job.store_path;
     j["skipped"] = nlohmann::json::array();
     for (const auto& s : suite.skipped) j["skipped"].push_back({{"id", s.id}, {"source", s.source}, {"reason", s.reason}});

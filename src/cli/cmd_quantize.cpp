@@ -6,7 +6,6 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "quant/ladder.h"
-#include "store/store.h"
 #include "common/files.h"
 
 namespace qaudit::cli {
@@ -45,7 +44,10 @@ Runner add_quantize(CLI::App& app) {
     if (a->model.empty() || a->recipes.empty())
       throw Error(ErrorSite{"", 0, "--model/--recipe"}, "nothing to build", "pass -m REFERENCE.gguf and at least one -r RECIPE");
     std::vector<quant::Recipe> recipes;
-    for (const auto& r : a->recipes) recipes.push_back(quant::parse_recipe(r));  // all checked before any work
+    for (const auto& r : a->recipes) {  // all checked before any work
+      recipes.push_back(quant::parse_recipe(r));
+      quant::require_buildable(recipes.back());
+    }
     require_readable_file(a->model, "reference model", "pass an F32, F16 or BF16 GGUF model");
     std::string hash = file_content_hash(a->model);
     nlohmann::json out = nlohmann::json::array();
@@ -54,10 +56,7 @@ Runner add_quantize(CLI::App& app) {
       auto v = quant::build_variant(a->model, hash, r, a->cache, a->quiet);
       fmt::print("{:<16} {:>8.3f} {:>10.1f}  {}{}\n", v.recipe, v.bits_per_weight, v.file_size / 1048576.0, v.path,
                  v.reused ? "  (cached)" : "");
-      nlohmann::json t = nlohmann::json::array();
-      for (const auto& e : v.tensors) t.push_back({{"name", e.name}, {"type", e.type}, {"rmse", e.rmse}, {"rel", e.rel}});
-      out.push_back({{"recipe", v.recipe}, {"path", v.path}, {"file_size", v.file_size}, {"bits_per_weight", v.bits_per_weight},
-                     {"llama_release", v.llama_release}, {"reference_hash", hash}, {"tensors", t}});
+      out.push_back(quant::variant_json(v));
     }
     if (!a->json.empty()) write_file_atomic(a->json, out.dump(2) + "\n");
     return 0;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,15 @@ std::string file_content_hash(const std::string& path) {
   if (std::ferror(f.get())) throw Error(ErrorSite{path, 0, {}}, "read error while hashing");
   XXH128_hash_t h = XXH3_128bits_digest(st.get());
   return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+}
+
+std::string qaudit_cache_dir() {
+  const char* cache = std::getenv("QAUDIT_CACHE_DIR");
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (cache && *cache) return cache;
+  if (xdg && *xdg) return (std::filesystem::path(xdg) / "qaudit").string();
+  return (std::filesystem::path(home && *home ? home : ".") / ".cache" / "qaudit").string();
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {

@@ -71,8 +71,8 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
 
   store.put_items(suite.name, suite.version, suite.items);
   store::ResultKey base{model_hash, suite.name, "", sum.prompt_id, sum.mode, opt.temperature, -1};
-  int64_t run_id = store.begin_run({model_hash, suite.name, opt.command, backends::settings_text(opt.context)});
   std::string settings = backends::settings_text(opt.context);
+  int64_t run_id = store.begin_run({model_hash, suite.name, opt.command, settings});
 
   std::vector<store::ResultRow> pending;
   Progress progress(fmt::format("eval {}", std::filesystem::path(model.path()).filename().string()), long(todo.size()),

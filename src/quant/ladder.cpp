@@ -18,45 +18,13 @@
 #include "backends/llama_backend.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/gguf_file.h"
 #include "quant/simulate.h"
 
 namespace qaudit::quant {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct GgufFree {
-  void operator()(gguf_context* c) const { gguf_free(c); }
-};
-struct GgmlFree {
-  void operator()(ggml_context* c) const { ggml_free(c); }
-};
-
-struct OpenGguf {
-  std::unique_ptr<gguf_context, GgufFree> g;
-  std::unique_ptr<ggml_context, GgmlFree> meta;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{nullptr, &std::fclose};
-  explicit OpenGguf(const std::string& path) {
-    ggml_context* m = nullptr;
-    gguf_init_params p{true, &m};
-    g.reset(gguf_init_from_file(path.c_str(), p));
-    meta.reset(m);
-    if (!g) throw Error(ErrorSite{path, 0, {}}, "not a readable GGUF file", "pass a GGUF model");
-    f.reset(std::fopen(path.c_str(), "rb"));
-  }
-  // The tensor's values as floats, row by row.
-  std::vector<float> floats(int64_t i) {
-    ggml_tensor* t = ggml_get_tensor(meta.get(), gguf_get_tensor_name(g.get(), i));
-    size_t size = gguf_get_tensor_size(g.get(), i);
-    std::vector<uint8_t> raw(size);
-    std::fseek(f.get(), long(gguf_get_data_offset(g.get()) + gguf_get_tensor_offset(g.get(), i)), SEEK_SET);
-    if (std::fread(raw.data(), 1, size, f.get()) != size) throw Error("tensor data cut short");
-    std::vector<float> out(ggml_nelements(t));
-    if (t->type == GGML_TYPE_F32) std::memcpy(out.data(), raw.data(), out.size() * 4);
-    else ggml_get_type_traits(t->type)->to_float(raw.data(), out.data(), int64_t(out.size()));
-    return out;
-  }
-};
 
 std::string safe(std::string s) {
   for (char& c : s)
@@ -67,23 +35,20 @@ std::string safe(std::string s) {
 }  // namespace
 
 std::string default_variant_cache() {
-  const char* cache = std::getenv("QAUDIT_CACHE_DIR");
-  const char* home = std::getenv("HOME");
-  fs::path dir = cache && *cache ? fs::path(cache) : fs::path(home ? home : ".") / ".cache/qaudit";
-  return (dir / "variants").string();
+  return (fs::path(qaudit_cache_dir()) / "variants").string();
 }
 
 std::vector<TensorError> tensor_errors(const std::string& reference, const std::string& variant, double* bpw) {
-  OpenGguf ref(reference), var(variant);
+  GgufReader ref(reference, "pass a GGUF model"), var(variant, "pass a GGUF model");
   std::vector<TensorError> out;
   double bits = 0, weights = 0;
-  for (int64_t i = 0; i < gguf_get_n_tensors(var.g.get()); ++i) {
-    const char* name = gguf_get_tensor_name(var.g.get(), i);
-    ggml_tensor* vt = ggml_get_tensor(var.meta.get(), name);
+  for (int64_t i = 0; i < var.n_tensors(); ++i) {
+    const char* name = var.name(i);
+    ggml_tensor* vt = var.tensor(i);
     if (ggml_n_dims(vt) < 2) continue;
-    bits += 8.0 * gguf_get_tensor_size(var.g.get(), i);
+    bits += 8.0 * gguf_get_tensor_size(var.gguf(), i);
     weights += double(ggml_nelements(vt));
-    int64_t j = gguf_find_tensor(ref.g.get(), name);
+    int64_t j = ref.find(name);
     if (j < 0) continue;
     auto a = ref.floats(j), b = var.floats(i);
     double se = 0, norm = 0;
@@ -99,8 +64,36 @@ std::vector<TensorError> tensor_errors(const std::string& reference, const std::
   return out;
 }
 
+nlohmann::json variant_json(const Variant& v) {
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& t : v.tensors) tensors.push_back({{"name", t.name}, {"type", t.type}, {"rmse", t.rmse}, {"rel", t.rel}});
+  return {{"recipe", v.recipe},           {"path", v.path},
+          {"reference_hash", v.reference_hash}, {"file_size", v.file_size},
+          {"bits_per_weight", v.bits_per_weight}, {"llama_release", v.llama_release},
+          {"tensors", tensors}};
+}
+
+namespace {
+
+const NativeType* native_type(const Recipe& r) {
+  for (const auto& t : native_types())
+    if (r.native_type == t.name) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+void require_buildable(const Recipe& r) {
+  const NativeType* nt = r.kind == Recipe::Kind::native ? native_type(r) : nullptr;
+  if (nt && nt->needs_imatrix)
+    throw Error(ErrorSite{"", 0, "recipe"}, fmt::format("{} needs an importance matrix", nt->name),
+                "compute one with llama.cpp's llama-imatrix on calibration text and quantize with llama-quantize "
+                "--imatrix, or choose a type that does not need one (e.g. Q2_K, IQ3_XXS, Q3_K_S)");
+}
+
 Variant build_variant(const std::string& reference, const std::string& reference_hash, const Recipe& recipe,
                       const std::string& cache_dir, bool quiet) {
+  require_buildable(recipe);
   Variant v;
   v.recipe = recipe_text(recipe);
   v.reference_hash = reference_hash;
@@ -121,44 +114,40 @@ Variant build_variant(const std::string& reference, const std::string& reference
   }
   fs::create_directories(dir);
   std::string tmp = fmt::format("{}.partial.{}", file.string(), ::getpid());
-  if (recipe.kind == Recipe::Kind::native) {
-    const NativeType* nt = nullptr;
-    for (const auto& t : native_types())
-      if (recipe.native_type == t.name) nt = &t;
-    if (nt->needs_imatrix)
-      throw Error(ErrorSite{"", 0, "recipe"}, fmt::format("{} needs an importance matrix", nt->name),
-                  "compute one with llama.cpp's llama-imatrix on calibration text and quantize with llama-quantize "
-                  "--imatrix, or choose a type that does not need one (e.g. Q2_K, IQ3_XXS, Q3_K_S)");
-    backends::backend_init(false);
-    llama_model_quantize_params qp = llama_model_quantize_default_params();
-    qp.ftype = llama_ftype(nt->ftype);
-    qp.nthread = int(std::thread::hardware_concurrency());
-    qp.pure = recipe.pure;
-    backends::backend_last_log();
-    if (!quiet) fmt::print(stderr, "quantizing {} -> {}\n", reference, v.recipe);
-    uint32_t rc = llama_model_quantize(reference.c_str(), tmp.c_str(), &qp);
-    if (rc != 0) {
-      fs::remove(tmp);
-      throw Error(ErrorSite{reference, 0, {}}, fmt::format("llama.cpp's quantizer failed ({})", backends::backend_last_log()),
-                  "check that the reference is a loadable F32/F16/BF16 GGUF");
+  try {
+    if (recipe.kind == Recipe::Kind::native) {
+      const NativeType* nt = native_type(recipe);
+      backends::backend_init(false);
+      llama_model_quantize_params qp = llama_model_quantize_default_params();
+      qp.ftype = llama_ftype(nt->ftype);
+      qp.nthread = int(std::thread::hardware_concurrency());
+      qp.pure = recipe.pure;
+      backends::backend_last_log();
+      if (!quiet) fmt::print(stderr, "quantizing {} -> {}\n", reference, v.recipe);
+      uint32_t rc = llama_model_quantize(reference.c_str(), tmp.c_str(), &qp);
+      if (rc != 0)
+        throw Error(ErrorSite{reference, 0, {}}, fmt::format("llama.cpp's quantizer failed ({})", backends::backend_last_log()),
+                    "check that the reference is a loadable F32/F16/BF16 GGUF");
+    } else {
+      if (!quiet) fmt::print(stderr, "simulating {} on {}\n", v.recipe, reference);
+      write_simulated(reference, recipe, tmp);
     }
-  } else {
-    if (!quiet) fmt::print(stderr, "simulating {} on {}\n", v.recipe, reference);
-    write_simulated(reference, recipe, tmp);
+    v.tensors = tensor_errors(reference, tmp, &v.bits_per_weight);
+    // A simulated variant is stored in float; report the bits the simulated format would take
+    // (codes plus per-group F16 scale, and bias for affine).
+    if (recipe.kind == Recipe::Kind::affine) v.bits_per_weight = recipe.bits + 32.0 / recipe.group;
+    if (recipe.kind == Recipe::Kind::rtn) v.bits_per_weight = recipe.bits + 16.0 / recipe.group;
+    if (!quiet)
+      for (const auto& t : v.tensors) fmt::print(stderr, "  {:<32} {:<6} rmse {:.3e} rel {:.4f}\n", t.name, t.type, t.rmse, t.rel);
+    fs::rename(tmp, file);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);  // a half-built variant never stays in the cache
+    throw;
   }
-  v.tensors = tensor_errors(reference, tmp, &v.bits_per_weight);
-  // A simulated variant is stored in float; report the bits the simulated format would take
-  // (codes plus per-group F16 scale, and bias for affine).
-  if (recipe.kind == Recipe::Kind::affine) v.bits_per_weight = recipe.bits + 32.0 / recipe.group;
-  if (recipe.kind == Recipe::Kind::rtn) v.bits_per_weight = recipe.bits + 16.0 / recipe.group;
-  if (!quiet)
-    for (const auto& t : v.tensors) fmt::print(stderr, "  {:<32} {:<6} rmse {:.3e} rel {:.4f}\n", t.name, t.type, t.rmse, t.rel);
-  fs::rename(tmp, file);
   v.file_size = int64_t(fs::file_size(file));
-  nlohmann::json j = {{"recipe", v.recipe}, {"reference_hash", reference_hash}, {"reference_path", fs::absolute(reference).string()},
-                      {"file", file.filename().string()}, {"file_size", v.file_size}, {"bits_per_weight", v.bits_per_weight},
-                      {"llama_release", v.llama_release}, {"tensors", nlohmann::json::array()}};
-  for (const auto& t : v.tensors) j["tensors"].push_back({{"name", t.name}, {"type", t.type}, {"rmse", t.rmse}, {"rel", t.rel}});
+  nlohmann::json j = variant_json(v);
+  j["reference_path"] = fs::absolute(reference).string();
   write_file_atomic(manifest.string(), j.dump(2) + "\n");
   return v;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,18 @@ struct Variant {
   std::vector<TensorError> tensors;
 };
 
+// Throws an Error (with the way forward) for a recipe this build cannot make, e.g. a type that
+// needs an importance matrix.
+void require_buildable(const Recipe& r);
+
 // Builds (or reuses) one variant of `reference` in `cache_dir`. Progress per tensor on stderr
 // unless quiet. Throws an Error for a type that needs an importance matrix, a non-float
 // reference for simulated recipes, or a quantizer failure.
 Variant build_variant(const std::string& reference, const std::string& reference_hash, const Recipe& recipe,
                       const std::string& cache_dir, bool quiet);
+
+// The variant as JSON (the manifest's and `qaudit quantize --json`'s form).
+nlohmann::json variant_json(const Variant& v);
 
 // Per-tensor error of every 2-D tensor of `variant` against `reference` (same tensor names).
 std::vector<TensorError> tensor_errors(const std::string& reference, const std::string& variant, double* bpw);

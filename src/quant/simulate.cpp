@@ -3,16 +3,13 @@
 #include <fmt/format.h>
 #include <ggml.h>
 #include <gguf.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <memory>
 #include <vector>
 
 #include "common/error.h"
+#include "common/gguf_file.h"
 
 namespace qaudit::quant {
 
@@ -54,53 +51,25 @@ void rtn_group(float* w, size_t n, int bits, FloatType storage) {
   for (size_t i = 0; i < n; ++i) w[i] = scale == 0 ? 0 : std::clamp(std::nearbyint(w[i] / scale), -qmax, qmax) * scale;
 }
 
-namespace {
-
-struct GgufFree {
-  void operator()(gguf_context* c) const { gguf_free(c); }
-};
-struct GgmlFree {
-  void operator()(ggml_context* c) const { ggml_free(c); }
-};
-
-}  // namespace
-
 void write_simulated(const std::string& reference, const Recipe& r, const std::string& out_path) {
-  ggml_context* meta_raw = nullptr;
-  gguf_init_params p{true, &meta_raw};
-  std::unique_ptr<gguf_context, GgufFree> ref(gguf_init_from_file(reference.c_str(), p));
-  if (!ref) throw Error(ErrorSite{reference, 0, {}}, "not a readable GGUF file", "pass an F32, F16 or BF16 GGUF model");
-  std::unique_ptr<ggml_context, GgmlFree> meta(meta_raw);
-  std::unique_ptr<gguf_context, GgufFree> out(gguf_init_empty());
-  gguf_set_kv(out.get(), ref.get());
+  GgufReader ref(reference, "pass an F32, F16 or BF16 GGUF model");
+  GgufPtr out(gguf_init_empty());
+  gguf_set_kv(out.get(), ref.gguf());
   gguf_set_val_str(out.get(), "qaudit.recipe", recipe_text(r).c_str());
-  int64_t n_tensors = gguf_get_n_tensors(ref.get());
-  for (int64_t i = 0; i < n_tensors; ++i) {
-    ggml_tensor* t = ggml_get_tensor(meta.get(), gguf_get_tensor_name(ref.get(), i));
+  for (int64_t i = 0; i < ref.n_tensors(); ++i) {
+    ggml_tensor* t = ref.tensor(i);
     if (ggml_n_dims(t) >= 2 && t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16 && t->type != GGML_TYPE_BF16)
-      throw Error(ErrorSite{reference, 0, gguf_get_tensor_name(ref.get(), i)},
-                  fmt::format("tensor is {}, not a float type", ggml_type_name(t->type)),
+      throw Error(ErrorSite{reference, 0, ref.name(i)}, fmt::format("tensor is {}, not a float type", ggml_type_name(t->type)),
                   "simulated quantization needs a full-precision reference (F32, F16 or BF16)");
     gguf_add_tensor(out.get(), t);
   }
-  std::string tmp = fmt::format("{}.partial.{}", out_path, ::getpid());
-  if (!gguf_write_to_file(out.get(), tmp.c_str(), true))
-    throw Error(ErrorSite{out_path, 0, {}}, "cannot write", "check that the directory is writable");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(reference.c_str(), "rb"), &std::fclose);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "ab"), &std::fclose);
-  if (!in || !f) throw Error(ErrorSite{out_path, 0, {}}, "cannot open files for copying");
-  size_t align = gguf_get_alignment(out.get()), base = gguf_get_data_offset(ref.get());
+  GgufStreamWriter w(out.get(), out_path);
   std::vector<uint8_t> buf;
   std::vector<float> row;
-  for (int64_t i = 0; i < n_tensors; ++i) {
-    const char* name = gguf_get_tensor_name(ref.get(), i);
-    ggml_tensor* t = ggml_get_tensor(meta.get(), name);
-    size_t size = gguf_get_tensor_size(ref.get(), i);
-    buf.resize(size);
-    std::fseek(in.get(), long(base + gguf_get_tensor_offset(ref.get(), i)), SEEK_SET);
-    if (std::fread(buf.data(), 1, size, in.get()) != size)
-      throw Error(ErrorSite{reference, 0, name}, "tensor data is cut short", "the reference file is truncated");
-    std::string n(name);
+  for (int64_t i = 0; i < ref.n_tensors(); ++i) {
+    ggml_tensor* t = ref.tensor(i);
+    ref.read(i, buf);
+    std::string n(ref.name(i));
     bool weight = n.size() > 7 && n.compare(n.size() - 7, 7, ".weight") == 0;
     if (ggml_n_dims(t) >= 2 && weight && t->ne[0] % r.group == 0) {
       FloatType ft = t->type == GGML_TYPE_F16 ? FloatType::f16 : t->type == GGML_TYPE_BF16 ? FloatType::bf16 : FloatType::f32;
@@ -121,13 +90,10 @@ void write_simulated(const std::string& reference, const Recipe& r, const std::s
         else std::copy_n(row.data(), n_cols, reinterpret_cast<float*>(src));
       }
     }
-    std::fwrite(buf.data(), 1, size, f.get());
-    static const char zeros[64] = {};
-    std::fwrite(zeros, 1, (align - size % align) % align, f.get());
+    w.write(buf.data(), buf.size());
+    w.end_tensor();
   }
-  if (std::fflush(f.get()) != 0 || std::ferror(f.get())) throw Error(ErrorSite{out_path, 0, {}}, "write failed (disk full?)");
-  f.reset();
-  std::filesystem::rename(tmp, out_path);
+  w.finish();
 }
 
 }  // namespace qaudit::quant

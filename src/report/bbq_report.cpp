@@ -42,7 +42,7 @@ std::string bbq_table(const EvalHeader& h, const std::map<std::string, analysis:
   return out;
 }
 
-nlohmann::json bbq_json(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by) {
+nlohmann::json bbq_metrics_json(const std::map<std::string, analysis::BbqMetrics>& by) {
   nlohmann::json cats = nlohmann::json::object();
   for (const auto& [cat, m] : by) {
     cats[cat] = {{"n", m.n},
@@ -57,6 +57,10 @@ nlohmann::json bbq_json(const EvalHeader& h, const std::map<std::string, analysi
                  {"bias_score_disambiguated", jm(m.bias_score_disambiguated)},
                  {"invalid", jv(m.invalid)}};
   }
+  return cats;
+}
+
+nlohmann::json bbq_json(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by) {
   return {{"schema", "qaudit.eval/1"},
           {"qaudit_version", qaudit_version()},
           {"llama_release", llama_release()},
@@ -68,7 +72,7 @@ nlohmann::json bbq_json(const EvalHeader& h, const std::map<std::string, analysi
           {"settings", h.settings},
           {"n_items", h.n_items},
           {"n_skipped", h.n_skipped},
-          {"metrics", cats}};
+          {"metrics", bbq_metrics_json(by)}};
 }
 
 }  // namespace qaudit::report

@@ -24,6 +24,9 @@ struct EvalHeader {
 // distribution) and, after a slash, the argmax-based value.
 std::string bbq_table(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by_category);
 
+// The per-category metrics alone (the "metrics" member of bbq_json).
+nlohmann::json bbq_metrics_json(const std::map<std::string, analysis::BbqMetrics>& by_category);
+
 nlohmann::json bbq_json(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by_category);
 
 }  // namespace qaudit::report

@@ -4,7 +4,6 @@
 #include <ggml.h>
 #include <gguf.h>
 
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -15,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/gguf_file.h"
 
 namespace qaudit::testmodel {
 namespace {
@@ -83,13 +83,6 @@ std::vector<TensorSpec> tensor_specs(const std::string& arch, const Shape& s, in
   return t;
 }
 
-struct GgufDeleter {
-  void operator()(gguf_context* c) const { gguf_free(c); }
-};
-struct GgmlDeleter {
-  void operator()(ggml_context* c) const { ggml_free(c); }
-};
-
 }  // namespace
 
 Shape preset(const std::string& name) {
@@ -122,13 +115,13 @@ void write_test_model(const Options& opt, const std::string& path) {
   require_readable_file(vocab_path, "vocab file", "pass --vocab with one of llama.cpp's models/ggml-vocab-*.gguf files");
 
   gguf_init_params vp{true, nullptr};
-  std::unique_ptr<gguf_context, GgufDeleter> vocab(gguf_init_from_file(vocab_path.c_str(), vp));
+  GgufPtr vocab(gguf_init_from_file(vocab_path.c_str(), vp));
   if (!vocab) throw Error(ErrorSite{vocab_path, 0, {}}, "not a readable GGUF vocab file", "pass a models/ggml-vocab-*.gguf file");
   int64_t tok_key = gguf_find_key(vocab.get(), "tokenizer.ggml.tokens");
   if (tok_key < 0) throw Error(ErrorSite{vocab_path, 0, "tokenizer.ggml.tokens"}, "missing", "pass a vocab file with a tokenizer");
   int64_t n_vocab = int64_t(gguf_get_arr_n(vocab.get(), tok_key));
 
-  std::unique_ptr<gguf_context, GgufDeleter> out(gguf_init_empty());
+  GgufPtr out(gguf_init_empty());
   gguf_set_val_str(out.get(), "general.architecture", opt.arch.c_str());
   gguf_set_val_str(out.get(), "general.name", fmt::format("qaudit test model ({}, seed {})", opt.arch, opt.seed).c_str());
   gguf_set_val_u32(out.get(), "general.file_type", opt.f32 ? 0 : 1);  // LLAMA_FTYPE_ALL_F32 / MOSTLY_F16
@@ -144,7 +137,7 @@ void write_test_model(const Options& opt, const std::string& path) {
   gguf_set_val_u32(out.get(), key("rope.dimension_count").c_str(), uint32_t(s.n_embd / s.n_head));
   // The tokenizer, verbatim: copy every key, then drop all but tokenizer.*.
   {
-    std::unique_ptr<gguf_context, GgufDeleter> tmp(gguf_init_empty());
+    GgufPtr tmp(gguf_init_empty());
     gguf_set_kv(tmp.get(), vocab.get());
     std::vector<std::string> drop;
     for (int64_t i = 0; i < gguf_get_n_kv(tmp.get()); ++i) {
@@ -157,7 +150,7 @@ void write_test_model(const Options& opt, const std::string& path) {
 
   auto specs = tensor_specs(opt.arch, s, n_vocab);
   ggml_init_params ip{specs.size() * ggml_tensor_overhead() + 1024, nullptr, true};
-  std::unique_ptr<ggml_context, GgmlDeleter> meta(ggml_init(ip));
+  GgmlPtr meta(ggml_init(ip));
   ggml_type wtype = opt.f32 ? GGML_TYPE_F32 : GGML_TYPE_F16;
   for (const auto& t : specs) {
     ggml_tensor* x = t.ne.size() == 2 ? ggml_new_tensor_2d(meta.get(), t.matrix ? wtype : GGML_TYPE_F32, t.ne[0], t.ne[1])
@@ -166,20 +159,13 @@ void write_test_model(const Options& opt, const std::string& path) {
     gguf_add_tensor(out.get(), x);
   }
 
-  std::string tmp_path = fmt::format("{}.partial.{}", path, ::getpid());
-  if (!gguf_write_to_file(out.get(), tmp_path.c_str(), /*only_meta=*/true))
-    throw Error(ErrorSite{path, 0, {}}, "cannot write the model file", "check that the directory exists and is writable");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp_path.c_str(), "ab"), &std::fclose);
-  if (!f) throw Error(ErrorSite{path, 0, {}}, "cannot append tensor data");
-  size_t align = gguf_get_alignment(out.get());
+  GgufStreamWriter w(out.get(), path);
   std::vector<float> row;
   std::vector<ggml_fp16_t> row16;
-  for (size_t ti = 0; ti < specs.size(); ++ti) {
-    const auto& t = specs[ti];
+  for (const auto& t : specs) {
     int64_t n_cols = t.ne[0], n_rows = t.ne.size() == 2 ? t.ne[1] : 1;
     uint64_t rng = name_seed(opt.seed, t.name);
     double half_width = t.std * std::sqrt(3.0);
-    size_t written = 0;
     row.resize(n_cols);
     for (int64_t r = 0; r < n_rows; ++r) {
       for (int64_t c = 0; c < n_cols; ++c) {
@@ -193,18 +179,14 @@ void write_test_model(const Options& opt, const std::string& path) {
       if (t.matrix && !opt.f32) {
         row16.resize(n_cols);
         ggml_fp32_to_fp16_row(row.data(), row16.data(), n_cols);
-        written += std::fwrite(row16.data(), sizeof(ggml_fp16_t), n_cols, f.get()) * sizeof(ggml_fp16_t);
+        w.write(row16.data(), n_cols * sizeof(ggml_fp16_t));
       } else {
-        written += std::fwrite(row.data(), sizeof(float), n_cols, f.get()) * sizeof(float);
+        w.write(row.data(), n_cols * sizeof(float));
       }
     }
-    static const char zeros[64] = {};
-    size_t pad = (align - written % align) % align;
-    std::fwrite(zeros, 1, pad, f.get());
+    w.end_tensor();
   }
-  if (std::fflush(f.get()) != 0 || std::ferror(f.get())) throw Error(ErrorSite{path, 0, {}}, "write failed (disk full?)");
-  f.reset();
-  std::filesystem::rename(tmp_path, path);
+  w.finish();
 }
 
 }  // namespace qaudit::testmodel
