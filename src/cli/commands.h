@@ -11,5 +11,8 @@ using Runner = std::function<int()>;
 Runner add_eval(CLI::App& app);
 Runner add_testmodel(CLI::App& app);
 Runner add_quantize(CLI::App& app);
+Runner add_run(CLI::App& app);
+Runner add_merge(CLI::App& app);
+Runner add_gate(CLI::App& app);
 
 }  // namespace qaudit::cli

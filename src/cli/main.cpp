@@ -18,25 +18,30 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(name, help);
     runners[sub] = reg(*sub);
   };
+  add("run", "The audit: quantize a ladder, evaluate every variant against the reference, report, gate.",
+      qaudit::cli::add_run);
   add("eval", "Evaluate one GGUF model on a BBQ-format suite and print the bias metrics.", qaudit::cli::add_eval);
   add("quantize", "Build quantized variants of a reference GGUF: llama.cpp's native types or simulated recipes.",
       qaudit::cli::add_quantize);
+  add("gate", "Apply release thresholds to an audit report: exit 0 (pass), 1 (fail) or 2 (error).", qaudit::cli::add_gate);
+  add("merge", "Merge result stores, e.g. the shards of a sharded audit.", qaudit::cli::add_merge);
   add("testmodel", "Write a small generated GGUF model (random weights, real tokenizer) for tests and benchmarks.",
       qaudit::cli::add_testmodel);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // --help and --version exit 0; a usage error is an error
   }
   try {
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();
   } catch (const qaudit::Error& e) {
     fmt::print(stderr, "{}\n", qaudit::error_text(e));
-    return 1;
+    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
+    return 2;
   }
-  return 1;
+  return 2;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <xxhash.h>
 
 #include "common/progress.h"
 #include "prompts/prompt.h"
@@ -46,6 +47,12 @@ store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t,
   return r;
 }
 
+bool chunk_in_shard(const std::string& suite, const std::string& first_item_id, int shard_index, int shard_count) {
+  if (shard_count <= 1) return true;
+  std::string key = suite + "/" + first_item_id;
+  return XXH3_64bits(key.data(), key.size()) % uint64_t(shard_count) == uint64_t(shard_index);
+}
+
 EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                          store::Store& store, const EvalOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
@@ -58,45 +65,62 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
 
   std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
   auto have = store.existing_items(model_hash, suite.name, sum.prompt_id, sum.mode, opt.temperature);
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < suite.items.size(); ++i)
-    if (!have.count(suite.items[i].id)) todo.push_back(i);
-  sum.n_existing = sum.n_items - int(todo.size());
-  if (todo.empty()) return sum;
+  std::vector<std::vector<size_t>> chunks;  // the chunks to score, each in suite order
+  size_t chunk = size_t(std::max(1, opt.chunk)), n_todo = 0;
+  for (size_t c = 0; c < suite.items.size(); c += chunk) {
+    size_t end = std::min(suite.items.size(), c + chunk);
+    int missing = 0;
+    for (size_t i = c; i < end; ++i) missing += !have.count(suite.items[i].id);
+    if (!chunk_in_shard(suite.name, suite.items[c].id, opt.shard_index, opt.shard_count)) {
+      sum.n_other_shards += int(end - c);
+      continue;
+    }
+    sum.n_existing += int(end - c) - missing;
+    if (missing == 0) continue;
+    chunks.emplace_back();
+    for (size_t i = c; i < end; ++i) chunks.back().push_back(i);
+    n_todo += end - c;
+  }
+  if (chunks.empty()) return sum;
 
   auto sets = letter_token_sets(model, 3);
-  std::vector<ScoreRequest> reqs;
-  reqs.reserve(todo.size());
-  for (size_t i : todo) reqs.push_back({model.tokenize(texts[i])});
-
   store.put_items(suite.name, suite.version, suite.items);
   store::ResultKey base{model_hash, suite.name, "", sum.prompt_id, sum.mode, opt.temperature, -1};
   std::string settings = backends::settings_text(opt.context);
   int64_t run_id = store.begin_run({model_hash, suite.name, opt.command, settings});
 
   std::vector<store::ResultRow> pending;
-  Progress progress(fmt::format("eval {}", std::filesystem::path(model.path()).filename().string()), long(todo.size()),
+  Progress progress(fmt::format("eval {}", std::filesystem::path(model.path()).filename().string()), long(n_todo),
                     opt.quiet);
   int n_vocab = model.n_vocab();
-  sum.stats = score_next_token(
-      model, opt.context, reqs, opt.share_prefix,
-      [&](size_t r, const float* logits) {
-        const auto& item = suite.items[todo[r]];
-        auto at_t = letter_mass(logits, n_vocab, sets, opt.temperature);
-        auto at_1 = letter_mass(logits, n_vocab, sets, 1.0);
-        store::ResultRow row = letter_result(item, at_t, at_1, opt.k);
-        row.key = base;
-        row.key.item_id = item.id;
-        row.n_tokens = long(reqs[r].tokens.size());
-        row.settings = settings;
-        row.run_id = run_id;
-        pending.push_back(std::move(row));
-      },
-      [&] {
-        sum.n_computed += store.put_results(pending);
-        progress.advance(long(pending.size()));
-        pending.clear();
-      });
+  for (const auto& todo : chunks) {
+    std::vector<ScoreRequest> reqs;
+    reqs.reserve(todo.size());
+    for (size_t i : todo) reqs.push_back({model.tokenize(texts[i])});
+    ScoreStats st = score_next_token(
+        model, opt.context, reqs, opt.share_prefix,
+        [&](size_t r, const float* logits) {
+          const auto& item = suite.items[todo[r]];
+          auto at_t = letter_mass(logits, n_vocab, sets, opt.temperature);
+          auto at_1 = letter_mass(logits, n_vocab, sets, 1.0);
+          store::ResultRow row = letter_result(item, at_t, at_1, opt.k);
+          row.key = base;
+          row.key.item_id = item.id;
+          row.n_tokens = long(reqs[r].tokens.size());
+          row.settings = settings;
+          row.run_id = run_id;
+          pending.push_back(std::move(row));
+        },
+        [&] {
+          sum.n_computed += store.put_results(pending);
+          progress.advance(long(pending.size()));
+          pending.clear();
+        });
+    sum.stats.prefix_tokens += st.prefix_tokens;
+    sum.stats.decoded_tokens += st.decoded_tokens;
+    sum.stats.prompt_tokens += st.prompt_tokens;
+    sum.stats.decodes += st.decodes;
+  }
   progress.finish();
   store.finish_run(run_id);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

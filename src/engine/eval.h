@@ -21,7 +21,17 @@ struct EvalOptions {
   bool share_prefix = true;
   bool quiet = false;
   std::string command;       // recorded with the run
+  // Items are scored in fixed chunks of the suite's order (a chunk with any item missing from
+  // the store is scored whole), so every row comes from the same batch layout whether the run
+  // was interrupted, resumed or sharded: results are bit-for-bit those of one uninterrupted run.
+  int chunk = 256;
+  // This process scores only the chunks whose stable hash falls to shard `shard_index` of
+  // `shard_count`.
+  int shard_index = 0, shard_count = 1;
 };
+
+// Whether the chunk starting with `first_item_id` belongs to shard i of n (stable across machines).
+bool chunk_in_shard(const std::string& suite, const std::string& first_item_id, int shard_index, int shard_count);
 
 struct EvalSummary {
   std::string model_hash;
@@ -32,6 +42,7 @@ struct EvalSummary {
   int n_items = 0;     // items in the suite (after role checks)
   int n_existing = 0;  // already in the store
   int n_computed = 0;  // scored in this run
+  int n_other_shards = 0;  // left to other shards
   ScoreStats stats;
   double seconds = 0;
   bool plain_prompt = false;

@@ -64,6 +64,18 @@ std::vector<TensorError> tensor_errors(const std::string& reference, const std::
   return out;
 }
 
+double file_bits_per_weight(const std::string& path) {
+  GgufReader f(path, "pass a GGUF model");
+  double bits = 0, weights = 0;
+  for (int64_t i = 0; i < f.n_tensors(); ++i) {
+    ggml_tensor* t = f.tensor(i);
+    if (ggml_n_dims(t) < 2) continue;
+    bits += 8.0 * gguf_get_tensor_size(f.gguf(), i);
+    weights += double(ggml_nelements(t));
+  }
+  return weights > 0 ? bits / weights : 0;
+}
+
 nlohmann::json variant_json(const Variant& v) {
   nlohmann::json tensors = nlohmann::json::array();
   for (const auto& t : v.tensors) tensors.push_back({{"name", t.name}, {"type", t.type}, {"rmse", t.rmse}, {"rel", t.rel}});

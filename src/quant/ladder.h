@@ -46,6 +46,9 @@ nlohmann::json variant_json(const Variant& v);
 // Per-tensor error of every 2-D tensor of `variant` against `reference` (same tensor names).
 std::vector<TensorError> tensor_errors(const std::string& reference, const std::string& variant, double* bpw);
 
+// Bits per weight over the 2-D tensors of a GGUF file, as stored.
+double file_bits_per_weight(const std::string& path);
+
 // ~/.cache/qaudit/variants (or $QAUDIT_CACHE_DIR/variants).
 std::string default_variant_cache();
 

@@ -14,10 +14,11 @@ std::string num(double v) { return std::isnan(v) ? "-" : fmt::format("{:+.3f}", 
 std::string pair(const analysis::Metric& m, bool percent) {
   return percent ? pct(m.expected) + "/" + pct(m.argmax) : num(m.expected) + "/" + num(m.argmax);
 }
-nlohmann::json jv(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
-nlohmann::json jm(const analysis::Metric& m) { return {{"expected", jv(m.expected)}, {"argmax", jv(m.argmax)}}; }
+nlohmann::json jm(const analysis::Metric& m) { return {{"expected", json_number(m.expected)}, {"argmax", json_number(m.argmax)}}; }
 
 }  // namespace
+
+nlohmann::json json_number(double v) { return std::isnan(v) || std::isinf(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
 std::string bbq_table(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by) {
   std::string out;
@@ -42,21 +43,23 @@ std::string bbq_table(const EvalHeader& h, const std::map<std::string, analysis:
   return out;
 }
 
+nlohmann::json bbq_metrics_json(const analysis::BbqMetrics& m) {
+  return {{"n", m.n},
+          {"n_ambiguous", m.n_ambiguous},
+          {"n_disambiguated", m.n_disambiguated},
+          {"accuracy_ambiguous", jm(m.accuracy_ambiguous)},
+          {"accuracy_disambiguated", jm(m.accuracy_disambiguated)},
+          {"srs", jm(m.srs)},
+          {"usr", jm(m.usr)},
+          {"anti", jm(m.anti)},
+          {"bias_score_ambiguous", jm(m.bias_score_ambiguous)},
+          {"bias_score_disambiguated", jm(m.bias_score_disambiguated)},
+          {"invalid", json_number(m.invalid)}};
+}
+
 nlohmann::json bbq_metrics_json(const std::map<std::string, analysis::BbqMetrics>& by) {
   nlohmann::json cats = nlohmann::json::object();
-  for (const auto& [cat, m] : by) {
-    cats[cat] = {{"n", m.n},
-                 {"n_ambiguous", m.n_ambiguous},
-                 {"n_disambiguated", m.n_disambiguated},
-                 {"accuracy_ambiguous", jm(m.accuracy_ambiguous)},
-                 {"accuracy_disambiguated", jm(m.accuracy_disambiguated)},
-                 {"srs", jm(m.srs)},
-                 {"usr", jm(m.usr)},
-                 {"anti", jm(m.anti)},
-                 {"bias_score_ambiguous", jm(m.bias_score_ambiguous)},
-                 {"bias_score_disambiguated", jm(m.bias_score_disambiguated)},
-                 {"invalid", jv(m.invalid)}};
-  }
+  for (const auto& [cat, m] : by) cats[cat] = bbq_metrics_json(m);
   return cats;
 }
 

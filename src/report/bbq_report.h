@@ -24,6 +24,11 @@ struct EvalHeader {
 // distribution) and, after a slash, the argmax-based value.
 std::string bbq_table(const EvalHeader& h, const std::map<std::string, analysis::BbqMetrics>& by_category);
 
+// A number, or null for NaN (no items to compute it from).
+nlohmann::json json_number(double v);
+
+nlohmann::json bbq_metrics_json(const analysis::BbqMetrics& m);
+
 // The per-category metrics alone (the "metrics" member of bbq_json).
 nlohmann::json bbq_metrics_json(const std::map<std::string, analysis::BbqMetrics>& by_category);
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -286,6 +287,65 @@ int64_t Store::count_results() {
   Stmt s(db_, "SELECT COUNT(*) FROM results", path_);
   s.step();
   return s.integer(0);
+}
+
+Store::MergeStats Store::merge_from(const std::string& other) {
+  require_readable_file(other, "store to merge", "pass the shard stores written by `qaudit run --shard`");
+  if (std::filesystem::equivalent(other, path_))
+    throw Error(ErrorSite{other, 0, {}}, "is the output store itself", "merge into a new file");
+  { Store check(other); }  // validates that it is a qaudit store of a readable schema
+  MergeStats st;
+  Stmt attach(db_, "ATTACH DATABASE ? AS src", path_);
+  attach.bind(1, other);
+  attach.step();
+  const char* cols =
+      "model_hash, suite, item_id, prompt_id, mode, temperature, seed, probs, probs_t1, invalid, invalid_t1, answer, "
+      "entropy, max_prob, k, p_stereo_k, raw_text, parse_rule, n_tokens, settings, qaudit_version, llama_release";
+  try {
+    exec("BEGIN IMMEDIATE");
+    exec("INSERT OR IGNORE INTO models SELECT * FROM src.models");
+    exec("INSERT OR IGNORE INTO items SELECT * FROM src.items");
+    exec("INSERT OR IGNORE INTO file_hashes SELECT * FROM src.file_hashes");
+    int64_t offset = 0;
+    {
+      Stmt q(db_, "SELECT COALESCE(MAX(run_id), 0) FROM main.runs", path_);
+      if (q.step()) offset = q.integer(0);
+    }
+    {
+      Stmt q(db_,
+             "SELECT COUNT(*), SUM(m.probs != s.probs OR m.probs_t1 != s.probs_t1) FROM src.results s JOIN main.results m "
+             "USING(model_hash, suite, item_id, prompt_id, mode, temperature, seed)",
+             path_);
+      if (q.step()) {
+        st.results_present = q.integer(0);
+        st.conflicts = q.integer(1);
+      }
+    }
+    {
+      Stmt q(db_,
+             "INSERT INTO runs(run_id, started_at, finished_at, qaudit_version, llama_release, model_hash, suite, command, "
+             "settings) SELECT run_id + ?, started_at, finished_at, qaudit_version, llama_release, model_hash, suite, "
+             "command, settings FROM src.runs",
+             path_);
+      q.bind(1, offset);
+      q.step();
+      st.runs_added = q.changes();
+    }
+    {
+      std::string sql = fmt::format("INSERT OR IGNORE INTO results({0}, run_id, created_at) SELECT {0}, run_id + ?, created_at FROM src.results", cols);
+      Stmt q(db_, sql.c_str(), path_);
+      q.bind(1, offset);
+      q.step();
+      st.results_added = q.changes();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_, "DETACH DATABASE src", nullptr, nullptr, nullptr);
+    throw;
+  }
+  exec("DETACH DATABASE src");
+  return st;
 }
 
 }  // namespace qaudit::store

@@ -93,6 +93,14 @@ class Store {
                                  const std::string& prompt_id, const std::string& mode, double temperature);
   int64_t count_results();
 
+  struct MergeStats {
+    int64_t results_added = 0, results_present = 0, conflicts = 0, runs_added = 0;
+  };
+  // Copies another store's models, items, runs and results into this one in one transaction.
+  // A result already present is kept; one present with different answer probabilities counts as
+  // a conflict. Throws an Error naming `other` when it is not a qaudit store.
+  MergeStats merge_from(const std::string& other);
+
  private:
   void exec(const char* sql);
   std::string path_;

@@ -1,0 +1,237 @@
+#include "audit/run_job.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "analysis/audit.h"
+#include "audit/eval_job.h"
+#include "backends/llama_backend.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "engine/eval.h"
+#include "quant/ladder.h"
+#include "report/audit_report.h"
+#include "store/store.h"
+#include "suites/bbq.h"
+#include "suites/demo.h"
+
+namespace qaudit::audit {
+namespace fs = std::filesystem;
+namespace {
+
+suites::Suite load_suite(const SuiteSpec& ss) {
+  suites::Suite s = ss.kind == "bbq" ? suites::load_bbq(ss.files) : suites::load_demo_suite();
+  suites::apply_filter(s, ss.filter, ss.site);
+  if (s.items.empty())
+    throw Error(ss.site, fmt::format("the {} suite has no items left to evaluate", ss.kind),
+                "loosen its filters (categories, condition, polarity, sample, limit)");
+  return s;
+}
+
+analysis::Answer answer_of(const store::ResultRow& r) {
+  return {r.probs, r.invalid, r.probs_t1, r.invalid_t1, r.entropy, r.max_prob};
+}
+
+nlohmann::json spec_json(const RunSpec& s) {
+  nlohmann::json suites = nlohmann::json::array();
+  for (const auto& ss : s.suites)
+    suites.push_back({{"kind", ss.kind},
+                      {"files", ss.files},
+                      {"categories", ss.filter.categories},
+                      {"condition", ss.filter.condition},
+                      {"polarity", ss.filter.polarity},
+                      {"sample", ss.filter.sample},
+                      {"limit", ss.filter.limit}});
+  // Paths of the output are left out: the same audit written elsewhere gives the same document.
+  return {{"reference", s.reference.empty() ? "(generated demo model)" : s.reference},
+          {"recipes", s.recipes},
+          {"suites", suites},
+          {"mode", "letters"},
+          {"temperature", s.temperature},
+          {"k", s.k},
+          {"exact", s.exact},
+          {"plain_prompt", s.plain_prompt}};
+}
+
+void stage(bool quiet, const std::string& text) {
+  if (!quiet) fmt::print(stderr, "== {}\n", text);
+}
+
+}  // namespace
+
+bool parse_shard(const std::string& text, int* index, int* count) {
+  std::string t = text;
+  if (t.empty()) {
+    const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+    const char* n = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    const char* k8s = std::getenv("JOB_COMPLETION_INDEX");
+    const char* kn = std::getenv("QAUDIT_SHARD_COUNT");
+    if (id && n) {
+      // Slurm arrays may start at any index; SLURM_ARRAY_TASK_MIN says where.
+      const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+      t = fmt::format("{}/{}", std::atoi(id) - (min ? std::atoi(min) : 0), n);
+    } else if (k8s && kn) {
+      t = fmt::format("{}/{}", k8s, kn);
+    } else if (k8s) {
+      throw Error(ErrorSite{"", 0, "JOB_COMPLETION_INDEX"}, "a Kubernetes indexed job needs the shard count",
+                  "set QAUDIT_SHARD_COUNT to the job's completions (see examples/k8s-indexed-job.yaml)");
+    } else {
+      return false;
+    }
+  }
+  int i = 0, n = 0;
+  char slash = 0;
+  char rest = 0;
+  if (std::sscanf(t.c_str(), "%d%c%d%c", &i, &slash, &n, &rest) != 3 || slash != '/' || n < 1 || i < 0 || i >= n)
+    throw Error(ErrorSite{"", 0, "--shard"}, fmt::format("\"{}\" is not a shard", t),
+                "write it as i/N with 0 <= i < N, e.g. --shard 2/4");
+  *index = i;
+  *count = n;
+  return n > 1;
+}
+
+int run_audit(const RunOptions& o) {
+  const RunSpec& s = o.spec;
+  // --- check all input before any work -----------------------------------------------------
+  std::vector<quant::Recipe> recipes;
+  for (const auto& r : s.recipes) {
+    try {
+      recipes.push_back(quant::parse_recipe(r));
+      quant::require_buildable(recipes.back());
+    } catch (const Error& e) {
+      throw Error(ErrorSite{"", 0, "ladder.recipes"}, fmt::format("recipe \"{}\": {}", r, e.message()), e.hint());
+    }
+  }
+  if (!s.reference.empty())
+    require_readable_file(s.reference, "reference model", "pass an F32, F16 or BF16 GGUF (reference.model or -m)");
+  std::vector<SuiteSpec> suite_specs = s.suites;
+  if (suite_specs.empty()) suite_specs.push_back(SuiteSpec{});
+  std::vector<suites::Suite> suites;
+  for (const auto& ss : suite_specs) suites.push_back(load_suite(ss));
+  fs::create_directories(s.out);
+  store::Store store(store_path(s));
+  std::string cache = s.cache.empty() ? quant::default_variant_cache() : s.cache;
+
+  // --- reference and ladder ----------------------------------------------------------------
+  std::vector<analysis::ModelInfo> models(1);
+  analysis::ModelInfo& ref = models[0];
+  ref.name = "reference";
+  ref.path = s.reference.empty() ? ensure_demo_model(o.quiet) : s.reference;
+  ref.hash = store.model_hash(ref.path);
+  ref.bits_per_weight = quant::file_bits_per_weight(ref.path);
+  ref.file_size = (long long)fs::file_size(ref.path);
+  stage(o.quiet, fmt::format("quantizing {} variants of {}", recipes.size(), ref.path));
+  for (const auto& r : recipes) {
+    analysis::ModelInfo m;
+    m.name = quant::recipe_text(r);
+    try {
+      auto v = quant::build_variant(ref.path, ref.hash, r, cache, o.quiet);
+      m.path = v.path;
+      m.hash = store.model_hash(v.path);
+      m.bits_per_weight = v.bits_per_weight;
+      m.file_size = v.file_size;
+      double mx = 0, sum = 0;
+      for (const auto& t : v.tensors) {
+        mx = std::max(mx, t.rel);
+        sum += t.rel;
+      }
+      if (!v.tensors.empty()) {
+        m.max_tensor_rel = mx;
+        m.mean_tensor_rel = sum / double(v.tensors.size());
+      }
+      if (!o.quiet) fmt::print(stderr, "  {:<16} {:6.2f} bits/weight{}\n", m.name, m.bits_per_weight, v.reused ? " (cached)" : "");
+    } catch (const std::exception& e) {
+      m.failed = true;
+      m.error = fmt::format("quantization failed: {}", e.what());
+      fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
+    }
+    models.push_back(std::move(m));
+  }
+
+  // --- evaluation ----------------------------------------------------------------------------
+  engine::EvalOptions eo;
+  eo.temperature = s.temperature;
+  eo.k = s.k;
+  eo.plain_prompt = s.plain_prompt;
+  eo.quiet = o.quiet;
+  eo.command = o.command;
+  eo.context.exact = s.exact;
+  eo.context.n_threads = s.threads;
+  eo.context.n_gpu_layers = s.gpu_layers;
+  eo.context.n_seq = s.seqs;
+  eo.context.n_batch = s.batch;
+  eo.shard_index = o.shard_index;
+  eo.shard_count = o.shard_count;
+  backends::backend_init(false);
+  std::vector<std::string> prompt_ids(suites.size());
+  int computed = 0;
+  for (size_t mi = 0; mi < models.size(); ++mi) {
+    auto& m = models[mi];
+    if (m.failed) continue;
+    stage(o.quiet, fmt::format("evaluating {} ({}/{})", m.name, mi + 1, models.size()));
+    try {
+      auto model = backends::LlamaModel::load(m.path, s.gpu_layers);
+      store.put_model({m.hash, fs::absolute(m.path).string(), m.file_size, model->arch(), model->description(),
+                       int64_t(model->n_params())});
+      for (size_t si = 0; si < suites.size(); ++si) {
+        auto sum = engine::eval_letters(*model, m.hash, suites[si], store, eo);
+        computed += sum.n_computed;
+        if (mi == 0) prompt_ids[si] = sum.prompt_id;
+        else if (sum.prompt_id != prompt_ids[si])
+          throw Error(fmt::format("prompt format {} differs from the reference's {}", sum.prompt_id, prompt_ids[si]),
+                      "a variant must carry its reference's chat template");
+      }
+    } catch (const std::exception& e) {
+      if (mi == 0) throw;  // without the reference there is nothing to compare against
+      m.failed = true;
+      m.error = fmt::format("evaluation failed: {}", e.what());
+      fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
+    }
+  }
+  if (o.shard_count > 1) {
+    fmt::print("shard {}/{}: {} rows computed into {}; merge the shard stores with `qaudit merge`, then run again on "
+               "the merged store for the report\n",
+               o.shard_index, o.shard_count, computed, store_path(s));
+    return 0;
+  }
+
+  // --- analysis and reports ------------------------------------------------------------------
+  stage(o.quiet, "analysing");
+  analysis::Thresholds t{s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta};
+  std::vector<analysis::SuiteResult> results;
+  std::vector<std::vector<std::map<std::string, analysis::Answer>>> answers(suites.size());
+  for (size_t si = 0; si < suites.size(); ++si) {
+    for (const auto& m : models) {
+      std::map<std::string, analysis::Answer> by_id;
+      if (!m.failed)
+        for (const auto& r : store.results(m.hash, suites[si].name, prompt_ids[si], "letters", s.temperature))
+          by_id[r.key.item_id] = answer_of(r);
+      answers[si].push_back(std::move(by_id));
+    }
+    results.push_back(analysis::analyze_suite(suites[si], prompt_ids[si], models, answers[si], s.temperature, s.k, t));
+  }
+  auto j = report::audit_json(spec_json(s), models, results, t);
+  fs::path out(s.out);
+  write_file_atomic((out / "report.json").string(), j.dump(2) + "\n");
+  write_file_atomic((out / "report.md").string(), report::audit_markdown(j));
+  write_file_atomic((out / "report.html").string(), report::audit_html(j));
+  write_file_atomic((out / "junit.xml").string(), report::gate_junit(j));
+  std::string csv = report::items_csv_header();
+  for (size_t si = 0; si < suites.size(); ++si) {
+    std::vector<report::CsvModel> cms;
+    for (size_t m = 0; m < models.size(); ++m) cms.push_back({&models[m], &answers[si][m]});
+    csv += report::items_csv_rows(suites[si].name, suites[si].items, cms);
+  }
+  write_file_atomic((out / "items.csv").string(), csv);
+
+  for (const auto& sr : j["suites"])
+    for (const auto& c : sr["cliffs"]) fmt::print("{}: {}\n", sr["name"].get<std::string>(), c["text"].get<std::string>());
+  fmt::print("{}", report::gate_lines(j));
+  fmt::print("reports: {0}/report.html {0}/report.md {0}/report.json {0}/items.csv {0}/junit.xml\n", s.out);
+  return o.gate && !j["gate"]["pass"].get<bool>() ? 1 : 0;
+}
+
+}  // namespace qaudit::audit

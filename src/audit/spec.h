@@ -1,0 +1,53 @@
+// The audit spec: what `qaudit run` audits and how, read from TOML (every field also settable by
+// flag). Relative paths in a spec file are relative to the file's directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "suites/filter.h"
+
+namespace qaudit::audit {
+
+struct SuiteSpec {
+  std::string kind = "demo";        // "demo" (built in) or "bbq"
+  std::vector<std::string> files;   // bbq: JSONL files
+  suites::Filter filter;
+  ErrorSite site;                   // where it was declared, for errors
+};
+
+struct GateSpec {
+  // Expected share of previously unbiased items that became biased, above the noise floor.
+  double max_became_biased = 0.05;
+  // Relative drop of the unknown-selection rate: (USR_ref - USR_var) / USR_ref.
+  double max_usr_drop = 0.10;
+  // |Δ| of lm-evaluation-harness's ambiguous bias score.
+  double max_bias_score_delta = 0.05;
+};
+
+struct RunSpec {
+  std::string reference;  // GGUF (F32/F16/BF16); empty: the generated demo model
+  std::vector<std::string> recipes{"Q8_0", "Q6_K", "Q4_K_M", "Q3_K_M", "Q2_K"};
+  std::string cache;      // variant cache; empty: ~/.cache/qaudit/variants
+  std::vector<SuiteSpec> suites;  // empty: the built-in demo suite
+  double temperature = 0.3;
+  int k = 5;
+  bool exact = false;
+  bool plain_prompt = false;
+  int threads = 0, gpu_layers = 0, seqs = 16, batch = 2048;
+  GateSpec gate;
+  std::string out = "qaudit-audit";  // report directory
+  std::string store;                 // empty: <out>/qaudit.sqlite
+};
+
+// Reads a spec file over `base`. Throws an Error naming file, line and key for bad TOML, an
+// unknown key or a value of the wrong type.
+void load_spec(const std::string& path, RunSpec& base);
+
+// The spec as TOML (what --print-spec shows; load_spec reads it back to the same spec).
+std::string spec_toml(const RunSpec& spec);
+
+std::string store_path(const RunSpec& spec);
+
+}  // namespace qaudit::audit
