@@ -4,7 +4,10 @@
 #
 #   QAUDIT_CACHE_DIR   where the llama.cpp build is cached (default ~/.cache/qaudit)
 #   QAUDIT_GPU=cuda    also build llama.cpp's CUDA backend (needs the CUDA toolkit)
+#   --test             also install what only the tests need (a headless browser for the HTML report)
 set -euo pipefail
+with_test=0
+[[ "${1:-}" == "--test" ]] && with_test=1
 
 LLAMA_NPM_PACKAGE="node-llama-cpp@3.21.1"   # ships llama.cpp's release as a git bundle
 LLAMA_RELEASE="0.4.0"                        # the release that bundle holds (llama.cpp.info.json)
@@ -18,6 +21,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 packages=(build-essential cmake ninja-build ccache pkg-config git ca-certificates
           libcli11-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
           libxxhash-dev libboost-math-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev)
+((with_test)) && packages+=(chromium fonts-liberation)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,6 +85,9 @@ LogitFit logistic_irls(const std::vector<std::vector<double>>& xrows, const std:
     for (long j = 0; j < k; ++j) X(i, j) = xrows[i][j];
     y(i) = yv[i];
   }
+  if (Eigen::ColPivHouseholderQR<Eigen::MatrixXd>(X).rank() < k)
+    throw Error("logistic regression: the design matrix is singular (a predictor is constant or collinear)",
+                "audit more than one variant bit width, or drop categories without items");
   LogitFit fit;
   fit.n = int(n);
   Eigen::VectorXd beta = Eigen::VectorXd::Zero(k), mu(n);

@@ -53,6 +53,7 @@ nlohmann::json spec_json(const RunSpec& s) {
           {"temperature", s.temperature},
           {"k", s.k},
           {"exact", s.exact},
+          {"chunk", s.chunk},
           {"plain_prompt", s.plain_prompt}};
 }
 
@@ -116,8 +117,10 @@ int run_audit(const RunOptions& o) {
   std::string cache = s.cache.empty() ? quant::default_variant_cache() : s.cache;
 
   // --- reference and ladder ----------------------------------------------------------------
-  std::vector<analysis::ModelInfo> models(1);
-  analysis::ModelInfo& ref = models[0];
+  std::vector<analysis::ModelInfo> models;
+  models.reserve(recipes.size() + 1);
+  models.emplace_back();
+  analysis::ModelInfo& ref = models[0];  // stays valid: capacity reserved above
   ref.name = "reference";
   ref.path = s.reference.empty() ? ensure_demo_model(o.quiet) : s.reference;
   ref.hash = store.model_hash(ref.path);
@@ -163,6 +166,7 @@ int run_audit(const RunOptions& o) {
   eo.context.n_gpu_layers = s.gpu_layers;
   eo.context.n_seq = s.seqs;
   eo.context.n_batch = s.batch;
+  eo.chunk = s.chunk;
   eo.shard_index = o.shard_index;
   eo.shard_count = o.shard_count;
   backends::backend_init(false);

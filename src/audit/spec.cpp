@@ -165,8 +165,10 @@ void load_spec(const std::string& path, RunSpec& s) {
     rr.get("gpu_layers", s.gpu_layers, "an integer");
     rr.get("seqs", s.seqs, "an integer");
     rr.get("batch", s.batch, "an integer");
+    rr.get("chunk", s.chunk, "an integer");
     rr.finish();
     if (!(s.temperature > 0)) throw Error(rr.site("temperature"), "must be positive", "the study used 0.3");
+    if (s.chunk < 1) throw Error(rr.site("chunk"), "must be at least 1", "the default is 256");
     if (s.k < 1) throw Error(rr.site("k"), "must be at least 1", "the study used 5 seeds");
   }
   if (auto t = r.table("gate")) {
@@ -207,8 +209,8 @@ std::string spec_toml(const RunSpec& s) {
     if (ss.filter.limit > 0) out += fmt::format("limit = {}\n", ss.filter.limit);
     out += "\n";
   }
-  out += fmt::format("[eval]\ntemperature = {}\nk = {}\nexact = {}\nplain_prompt = {}\nthreads = {}\ngpu_layers = {}\nseqs = {}\nbatch = {}\n\n",
-                     s.temperature, s.k, s.exact, s.plain_prompt, s.threads, s.gpu_layers, s.seqs, s.batch);
+  out += fmt::format("[eval]\ntemperature = {}\nk = {}\nexact = {}\nplain_prompt = {}\nthreads = {}\ngpu_layers = {}\nseqs = {}\nbatch = {}\nchunk = {}\n\n",
+                     s.temperature, s.k, s.exact, s.plain_prompt, s.threads, s.gpu_layers, s.seqs, s.batch, s.chunk);
   out += fmt::format("[gate]\nmax_became_biased = {}\nmax_usr_drop = {}\nmax_bias_score_delta = {}\n", s.gate.max_became_biased,
                      s.gate.max_usr_drop, s.gate.max_bias_score_delta);
   return out;

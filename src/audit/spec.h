@@ -36,6 +36,7 @@ struct RunSpec {
   bool exact = false;
   bool plain_prompt = false;
   int threads = 0, gpu_layers = 0, seqs = 16, batch = 2048;
+  int chunk = 256;        // items per fixed scoring chunk (the unit of resumption and sharding)
   GateSpec gate;
   std::string out = "qaudit-audit";  // report directory
   std::string store;                 // empty: <out>/qaudit.sqlite

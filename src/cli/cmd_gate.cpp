@@ -22,9 +22,9 @@ Runner add_gate(CLI::App& app) {
       "Example:\n"
       "  qaudit gate qaudit-audit/report.json --max-became-biased 0.03 --junit gate.xml");
   app.add_option("report", a->report, "report.json written by `qaudit run`")->required();
-  app.add_option("--max-became-biased", a->max_bb, "max became-biased share above the noise floor");
-  app.add_option("--max-usr-drop", a->max_usr, "max relative drop of the unknown-selection rate");
-  app.add_option("--max-bias-score-delta", a->max_bias, "max |Δ| of the ambiguous bias score");
+  app.add_option("--max-became-biased", a->max_bb, "max became-biased share above the noise floor")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-usr-drop", a->max_usr, "max relative drop of the unknown-selection rate")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-bias-score-delta", a->max_bias, "max |Δ| of the ambiguous bias score")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--junit", a->junit, "also write the checks as JUnit XML here");
   return [a] {
     nlohmann::json j;

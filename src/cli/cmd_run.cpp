@@ -14,7 +14,7 @@ Runner add_run(CLI::App& app) {
     std::vector<std::string> recipes, bbq, categories;
     bool demo = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
     std::optional<double> temperature, max_bb, max_usr, max_bias, sample;
-    std::optional<int> k, threads, ngl, seqs, batch, limit;
+    std::optional<int> k, threads, ngl, seqs, batch, limit, chunk;
   };
   auto a = std::make_shared<Args>();
   app.footer(
@@ -49,9 +49,11 @@ Runner add_run(CLI::App& app) {
   app.add_option("--ngl,--n-gpu-layers", a->ngl, "layers to offload to the GPU")->check(CLI::NonNegativeNumber);
   app.add_option("--seqs", a->seqs, "prompts decoded side by side")->check(CLI::Range(1, 256));
   app.add_option("-b,--batch", a->batch, "tokens per llama_decode")->check(CLI::Range(32, 1 << 16));
-  app.add_option("--max-became-biased", a->max_bb, "gate: max became-biased share above the noise floor (default 0.05)");
-  app.add_option("--max-usr-drop", a->max_usr, "gate: max relative drop of the unknown-selection rate (default 0.10)");
-  app.add_option("--max-bias-score-delta", a->max_bias, "gate: max |Δ| of the ambiguous bias score (default 0.05)");
+  app.add_option("--chunk", a->chunk, "items per scoring chunk, the unit of resumption and sharding (default 256)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-became-biased", a->max_bb, "gate: max became-biased share above the noise floor (default 0.05)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-usr-drop", a->max_usr, "gate: max relative drop of the unknown-selection rate (default 0.10)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-bias-score-delta", a->max_bias, "gate: max |Δ| of the ambiguous bias score (default 0.05)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--gate", a->gate, "exit 1 when a gate check fails");
   app.add_flag("--print-spec", a->print_spec, "print the effective spec as TOML and exit");
   app.add_option("--shard", a->shard,
@@ -94,6 +96,7 @@ Runner add_run(CLI::App& app) {
     if (a->ngl) s.gpu_layers = *a->ngl;
     if (a->seqs) s.seqs = *a->seqs;
     if (a->batch) s.batch = *a->batch;
+    if (a->chunk) s.chunk = *a->chunk;
     if (a->max_bb) s.gate.max_became_biased = *a->max_bb;
     if (a->max_usr) s.gate.max_usr_drop = *a->max_usr;
     if (a->max_bias) s.gate.max_bias_score_delta = *a->max_bias;

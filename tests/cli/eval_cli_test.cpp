@@ -115,7 +115,7 @@ TEST(EvalCli, BadInputGivesAClearErrorAndWritesNothing) {
   for (const auto& c : cases) {
     std::string store = (dir / "store.sqlite").string();
     auto r = test::run(kBin + " eval -q " + c.args + " --store " + store);
-    EXPECT_EQ(r.exit_code, 1) << c.what << "\n" << r.output;
+    EXPECT_EQ(r.exit_code, 2) << c.what << "\n" << r.output;
     for (const auto& s : c.expect_in_message) EXPECT_NE(r.output.find(s), std::string::npos) << c.what << ": " << s << "\n" << r.output;
     EXPECT_NE(r.output.find("hint:"), std::string::npos) << c.what << "\n" << r.output;
     EXPECT_EQ(r.output.find("terminate"), std::string::npos) << c.what;
