@@ -74,7 +74,7 @@ int run_eval_job(const EvalJob& job) {
   std::string hash = store.model_hash(model_path);
   store.put_model({hash, fs::absolute(model_path).string(), int64_t(fs::file_size(model_path)), model->arch(),
                    model->description(), int64_t(model->n_params())});
-  engine::EvalSummary sum = engine::eval_letters(*model, hash, suite, store, job.eval);
+  engine::EvalSummary sum = engine::eval_suite(*model, hash, suite, store, job.eval);
   if (!job.eval.quiet) {
     if (sum.n_computed > 0)
       fmt::print(stderr, "scored {} items in {:.1f}s ({:.1f} items/s; {} prompt tokens, {} shared prefix tokens decoded once)\n",
@@ -89,6 +89,15 @@ int run_eval_job(const EvalJob& job) {
   report::EvalHeader h{model_path, hash, suite.name, sum.prompt_id, job.eval.temperature, int(suite.items.size()),
                        int(suite.skipped.size()), backends::settings_text(job.eval.context)};
   fmt::print("{}", report::bbq_table(h, metrics));
+  std::map<std::string, int> rules;
+  if (sum.mode == "sample") {
+    for (const auto& r : rows) rules[r.parse_rule]++;
+    fmt::print("\nsampled answers ({} seeds x {} items, at most {} tokens): ", job.eval.sample.seeds.size(), suite.items.size(),
+               job.eval.sample.max_tokens);
+    for (const auto& [rule, n] : rules) fmt::print("{} {}  ", rule, n);
+    fmt::print("\nword_fallback: a letter only inside a word (\"I cannot...\"); the study's parser would have read it as an "
+               "answer, this one counts it as no answer.\n");
+  }
   if (!suite.skipped.empty()) {
     fmt::print("\n{} items skipped because their option roles cannot be decided:\n", suite.skipped.size());
     for (size_t i = 0; i < suite.skipped.size() && i < 10; ++i)
@@ -99,6 +108,12 @@ int run_eval_job(const EvalJob& job) {
     auto j = report::bbq_json(h, metrics);
     j["metrics_t1"] = report::bbq_metrics_json(metrics_t1);
     j["store"] = job.store_path;
+    j["mode"] = sum.mode;
+    if (sum.mode == "sample") {
+      j["parse_rules"] = rules;
+      j["seeds"] = job.eval.sample.seeds;
+      j["max_tokens"] = job.eval.sample.max_tokens;
+    }
     j["skipped"] = nlohmann::json::array();
     for (const auto& s : suite.skipped) j["skipped"].push_back({{"id", s.id}, {"source", s.source}, {"reason", s.reason}});
     write_file_atomic(job.json_path, j.dump(2) + "\n");

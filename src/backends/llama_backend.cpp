@@ -144,6 +144,7 @@ std::vector<Token> LlamaModel::tokenize(const std::string& text) const {
 
 std::string LlamaModel::piece(Token t) const { return token_text(vocab_, t, false); }
 bool LlamaModel::is_control(Token t) const { return llama_vocab_is_control(vocab_, t); }
+bool LlamaModel::is_end_of_generation(Token t) const { return llama_vocab_is_eog(vocab_, t); }
 
 LlamaContext::LlamaContext(const LlamaModel& model, const ContextSettings& s, int n_ctx) : n_seq_(s.n_seq) {
   llama_context_params cp = llama_context_default_params();
@@ -201,5 +202,17 @@ void LlamaContext::seq_clear(int32_t seq) { llama_memory_seq_rm(llama_get_memory
 void LlamaContext::clear() { llama_memory_clear(llama_get_memory(ctx_), true); }
 int LlamaContext::n_ctx() const { return int(llama_n_ctx(ctx_)); }
 int LlamaContext::n_batch() const { return int(llama_n_batch(ctx_)); }
+
+Sampler::Sampler(double temperature, uint32_t seed) {
+  s_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  llama_sampler_chain_add(s_, llama_sampler_init_temp(float(temperature)));
+  llama_sampler_chain_add(s_, llama_sampler_init_dist(seed));
+}
+
+Sampler::~Sampler() {
+  if (s_) llama_sampler_free(s_);
+}
+
+Token Sampler::sample(const LlamaContext& ctx, int i) { return llama_sampler_sample(s_, ctx.get(), i); }
 
 }  // namespace qaudit::backends

@@ -11,6 +11,7 @@
 struct llama_model;
 struct llama_context;
 struct llama_vocab;
+struct llama_sampler;
 
 namespace qaudit::backends {
 
@@ -56,6 +57,7 @@ class LlamaModel {
   // Token -> text as it would be printed (special tokens render empty).
   std::string piece(Token t) const;
   bool is_control(Token t) const;
+  bool is_end_of_generation(Token t) const;
 
  private:
   LlamaModel() = default;
@@ -90,10 +92,26 @@ class LlamaContext {
   int n_ctx() const;
   int n_batch() const;
   int n_seq() const { return n_seq_; }
+  llama_context* get() const { return ctx_; }
 
  private:
   llama_context* ctx_ = nullptr;
   int n_seq_;
+};
+
+// llama.cpp's sampler chain as its tools build it for `--temp T --seed S`: temperature, then a
+// draw from the distribution with a generator seeded by S. Same seed, same logits -> same token.
+class Sampler {
+ public:
+  Sampler(double temperature, uint32_t seed);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+  // Samples from the logits of entry i of the context's last decode.
+  Token sample(const LlamaContext& ctx, int i);
+
+ private:
+  llama_sampler* s_ = nullptr;
 };
 
 }  // namespace qaudit::backends

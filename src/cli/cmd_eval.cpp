@@ -14,6 +14,7 @@ Runner add_eval(CLI::App& app) {
       "Examples:\n"
       "  qaudit eval                                   # generated demo model on the built-in demo suite\n"
       "  qaudit eval -m Qwen2.5-7B-Instruct-Q4_K_M.gguf --bbq BBQ/data/Religion.jsonl --json religion.json\n"
+      "  qaudit eval -m model.gguf --bbq Religion.jsonl --mode sample --seeds 42,123,456,789,1024   # the study's sampling\n"
       "Results go to the store (default qaudit.sqlite); a rerun computes only what is missing.");
   app.add_option("-m,--model", job->model_path, "GGUF model to evaluate (default: a generated demo model)");
   app.add_option("--bbq", job->bbq_files, "BBQ JSONL file(s) (default: the built-in demo suite)")->expected(1, -1);
@@ -22,6 +23,12 @@ Runner add_eval(CLI::App& app) {
   app.add_option("--limit", job->limit, "evaluate only the first N items")->check(CLI::NonNegativeNumber);
   app.add_option("-t,--temperature", job->eval.temperature, "temperature of the answer distribution (T=1 is stored too)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--mode", job->eval.mode,
+                 "letters: exact answer distribution from one forward pass; sample: the study's sampled generation "
+                 "(k seeds, parsed)")
+      ->capture_default_str()->check(CLI::IsMember({"letters", "sample"}));
+  app.add_option("--seeds", job->eval.sample.seeds, "seeds for --mode sample")->delimiter(',')->capture_default_str();
+  app.add_option("--max-tokens", job->eval.sample.max_tokens, "new tokens per sample")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("-k,--samples", job->eval.k, "k for P(at least one of k samples picks the stereotype)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_flag("--exact", job->eval.context.exact,

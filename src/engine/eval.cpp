@@ -6,7 +6,11 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <xxhash.h>
+
+#include "common/error.h"
+#include "prompts/parse.h"
 
 #include "common/progress.h"
 #include "prompts/prompt.h"
@@ -53,20 +57,15 @@ bool chunk_in_shard(const std::string& suite, const std::string& first_item_id, 
   return XXH3_64bits(key.data(), key.size()) % uint64_t(shard_count) == uint64_t(shard_index);
 }
 
-EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
-                         store::Store& store, const EvalOptions& opt) {
-  auto t0 = std::chrono::steady_clock::now();
-  EvalSummary sum;
-  sum.model_hash = model_hash;
-  sum.suite = suite.name;
-  sum.temperature = opt.temperature;
-  sum.n_items = int(suite.items.size());
-  sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
+namespace {
 
-  std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
-  auto have = store.existing_items(model_hash, suite.name, sum.prompt_id, sum.mode, opt.temperature);
-  std::vector<std::vector<size_t>> chunks;  // the chunks to score, each in suite order
-  size_t chunk = size_t(std::max(1, opt.chunk)), n_todo = 0;
+// The fixed chunks of the suite (in its order) that this shard must score: those with at least one
+// item missing from `have`. Counts the rest into the summary.
+std::vector<std::vector<size_t>> chunks_to_score(const suites::Suite& suite, const std::set<std::string>& have,
+                                                 const EvalOptions& opt, EvalSummary& sum, size_t* n_todo) {
+  std::vector<std::vector<size_t>> chunks;
+  size_t chunk = size_t(std::max(1, opt.chunk));
+  *n_todo = 0;
   for (size_t c = 0; c < suite.items.size(); c += chunk) {
     size_t end = std::min(suite.items.size(), c + chunk);
     int missing = 0;
@@ -79,8 +78,27 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
     if (missing == 0) continue;
     chunks.emplace_back();
     for (size_t i = c; i < end; ++i) chunks.back().push_back(i);
-    n_todo += end - c;
+    *n_todo += end - c;
   }
+  return chunks;
+}
+
+}  // namespace
+
+EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                         store::Store& store, const EvalOptions& opt) {
+  auto t0 = std::chrono::steady_clock::now();
+  EvalSummary sum;
+  sum.model_hash = model_hash;
+  sum.suite = suite.name;
+  sum.temperature = opt.temperature;
+  sum.n_items = int(suite.items.size());
+  sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
+
+  std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
+  auto have = store.existing_items(model_hash, suite.name, sum.prompt_id, sum.mode, opt.temperature);
+  size_t n_todo = 0;
+  auto chunks = chunks_to_score(suite, have, opt, sum, &n_todo);
   if (chunks.empty()) return sum;
 
   auto sets = letter_token_sets(model, 3);
@@ -125,6 +143,92 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
   store.finish_run(run_id);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
+}
+
+EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                        store::Store& store, const EvalOptions& opt) {
+  auto t0 = std::chrono::steady_clock::now();
+  EvalSummary sum;
+  sum.model_hash = model_hash;
+  sum.suite = suite.name;
+  sum.mode = "sample";
+  sum.temperature = opt.temperature;
+  sum.n_items = int(suite.items.size());
+  sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
+  std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
+  // An item is done when every seed has its row.
+  std::set<std::string> have;
+  bool first = true;
+  for (uint32_t seed : opt.sample.seeds) {
+    auto got = store.existing_items(model_hash, suite.name, sum.prompt_id, sum.mode, opt.temperature, int64_t(seed));
+    if (first) have = std::move(got);
+    else
+      for (auto it = have.begin(); it != have.end();) it = got.count(*it) ? std::next(it) : have.erase(it);
+    first = false;
+  }
+  size_t n_todo = 0;
+  auto chunks = chunks_to_score(suite, have, opt, sum, &n_todo);
+  if (chunks.empty()) return sum;
+
+  store.put_items(suite.name, suite.version, suite.items);
+  std::string settings = backends::settings_text(opt.context) + fmt::format(" max_tokens={}", opt.sample.max_tokens);
+  int64_t run_id = store.begin_run({model_hash, suite.name, opt.command, settings});
+  SampleSettings ss = opt.sample;
+  ss.temperature = opt.temperature;
+  std::vector<store::ResultRow> pending;
+  Progress progress(fmt::format("sample {}", std::filesystem::path(model.path()).filename().string()), long(n_todo),
+                    opt.quiet);
+  for (const auto& todo : chunks) {
+    std::vector<std::vector<backends::Token>> prompts;
+    for (size_t i : todo) prompts.push_back(model.tokenize(texts[i]));
+    size_t reported = 0;
+    auto st = sample_continuations(
+        model, opt.context, prompts, ss,
+        [&](size_t r, size_t seed_index, const std::string& text, int n_generated) {
+          const auto& item = suite.items[todo[r]];
+          auto parsed = prompts::parse_answer(text, int(item.options.size()));
+          store::ResultRow row;
+          row.key = {model_hash, suite.name, item.id, sum.prompt_id, sum.mode, opt.temperature, int64_t(ss.seeds[seed_index])};
+          row.probs.assign(item.options.size(), 0.0);
+          if (parsed.answer >= 0) row.probs[parsed.answer] = 1.0;
+          row.probs_t1 = row.probs;
+          row.invalid = row.invalid_t1 = parsed.answer >= 0 ? 0.0 : 1.0;
+          row.answer = parsed.answer;
+          row.max_prob = 1.0;
+          row.k = 1;
+          row.p_stereo_k = parsed.answer >= 0 && parsed.answer == item.stereotyped ? 1.0 : 0.0;
+          row.raw_text = text;
+          row.parse_rule = prompts::parse_rule_name(parsed.rule);
+          row.n_tokens = long(prompts[r].size()) / long(ss.seeds.size()) + n_generated;
+          row.settings = settings;
+          row.run_id = run_id;
+          pending.push_back(std::move(row));
+        },
+        [&] {
+          sum.n_computed += store.put_results(pending);
+          size_t items_done = 0;
+          std::set<std::string> ids;
+          for (const auto& r : pending) ids.insert(r.key.item_id);
+          items_done = ids.size();
+          progress.advance(long(items_done));
+          reported += items_done;
+          pending.clear();
+        });
+    sum.stats.prompt_tokens += st.prompt_tokens;
+    sum.stats.decoded_tokens += st.prompt_tokens + st.generated_tokens;
+    sum.stats.decodes += st.decodes;
+  }
+  progress.finish();
+  store.finish_run(run_id);
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                       store::Store& store, const EvalOptions& opt) {
+  if (opt.mode == "letters") return eval_letters(model, model_hash, suite, store, opt);
+  if (opt.mode == "sample") return eval_sample(model, model_hash, suite, store, opt);
+  throw Error(ErrorSite{"", 0, "mode"}, fmt::format("unknown mode \"{}\"", opt.mode), "use letters or sample");
 }
 
 }  // namespace qaudit::engine

@@ -8,12 +8,17 @@
 
 #include "backends/llama_backend.h"
 #include "engine/letters.h"
+#include "engine/sample.h"
 #include "store/store.h"
 #include "suites/item.h"
 
 namespace qaudit::engine {
 
 struct EvalOptions {
+  // "letters": the exact letter distribution (one forward pass per item);
+  // "sample": the study's sampled generation, one stored row per seed.
+  std::string mode = "letters";
+  SampleSettings sample;      // mode "sample" (its temperature is `temperature`)
   backends::ContextSettings context;
   double temperature = 0.3;  // the study's; T = 1 is stored alongside
   int k = 5;                 // samples for P(at least one of k picks the stereotype)
@@ -55,6 +60,15 @@ std::vector<std::string> render_study_prompts(const backends::LlamaModel& model,
 
 EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                          store::Store& store, const EvalOptions& opt);
+
+// The study's sampled generation: k seeds per item, each continuation parsed (prompts/parse.h);
+// one row per (item, seed) with the raw text, the parsed answer and the rule that fired.
+EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                        store::Store& store, const EvalOptions& opt);
+
+// eval_letters or eval_sample by opt.mode.
+EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                       store::Store& store, const EvalOptions& opt);
 
 // Fills a result row from letter masses at T and T = 1 (pure; tested against direct softmax).
 store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t, const LetterMass& at_1, int k);
