@@ -67,7 +67,8 @@ TEST(Stats, ExpectedCalibrationErrorByHand) {
 }
 
 TEST(Stats, AgreesWithScipyChiSquared) {
-  for (const auto& c : fixture()["chi2"]) {
+  auto f = fixture();
+  for (const auto& c : f["chi2"]) {
     const auto& t = c["table"];
     auto r = chi_squared_2x2(t[0][0], t[0][1], t[1][0], t[1][1], c["yates"]);
     expect_rel(r.statistic, c["statistic"], 1e-10, c.dump());
