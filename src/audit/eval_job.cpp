@@ -83,10 +83,10 @@ int run_eval_job(const EvalJob& job) {
     if (sum.n_existing > 0) fmt::print(stderr, "{} items were already in {}; not recomputed\n", sum.n_existing, job.store_path);
   }
 
-  auto rows = store.results(hash, suite.name, sum.prompt_id, sum.mode, job.eval.temperature);
+  auto rows = store.results(hash, suite.name, sum.prompt_id, sum.mode, sum.temperature);
   auto metrics = analysis::bbq_metrics_by_category(scored_items(suite, rows, false));
   auto metrics_t1 = analysis::bbq_metrics_by_category(scored_items(suite, rows, true));
-  report::EvalHeader h{model_path, hash, suite.name, sum.prompt_id, job.eval.temperature, int(suite.items.size()),
+  report::EvalHeader h{model_path, hash, suite.name, sum.prompt_id, sum.temperature, int(suite.items.size()),
                        int(suite.skipped.size()), backends::settings_text(job.eval.context)};
   fmt::print("{}", report::bbq_table(h, metrics));
   std::map<std::string, int> rules;

@@ -25,8 +25,9 @@ Runner add_eval(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--mode", job->eval.mode,
                  "letters: exact answer distribution from one forward pass; sample: the study's sampled generation "
-                 "(k seeds, parsed)")
-      ->capture_default_str()->check(CLI::IsMember({"letters", "sample"}));
+                 "(k seeds, parsed); loglik / loglik12: lm-evaluation-harness's option log-likelihood with 3 "
+                 "options / with its 10 unknown phrasings")
+      ->capture_default_str()->check(CLI::IsMember({"letters", "sample", "loglik", "loglik12"}));
   app.add_option("--seeds", job->eval.sample.seeds, "seeds for --mode sample")->delimiter(',')->capture_default_str();
   app.add_option("--max-tokens", job->eval.sample.max_tokens, "new tokens per sample")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("-k,--samples", job->eval.k, "k for P(at least one of k samples picks the stereotype)")

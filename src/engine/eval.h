@@ -16,7 +16,9 @@ namespace qaudit::engine {
 
 struct EvalOptions {
   // "letters": the exact letter distribution (one forward pass per item);
-  // "sample": the study's sampled generation, one stored row per seed.
+  // "sample": the study's sampled generation, one stored row per seed;
+  // "loglik" / "loglik12": lm-evaluation-harness's multiple_choice scoring with the 3 options, or
+  // with the two named options plus its 10 unknown phrasings.
   std::string mode = "letters";
   SampleSettings sample;      // mode "sample" (its temperature is `temperature`)
   backends::ContextSettings context;
@@ -66,7 +68,15 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
 EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt);
 
-// eval_letters or eval_sample by opt.mode.
+// Answer log-likelihood (modes "loglik" and "loglik12"); prompt "{context}\n\nQ: {question}\nA:"
+// without a chat template and each option after a space, as lm-evaluation-harness's bbq tasks.
+EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
+                        store::Store& store, const EvalOptions& opt);
+
+// lm-evaluation-harness's 10 unknown phrasings (the options of "loglik12" beside the two named ones).
+const std::vector<std::string>& lmeval_unknown_phrasings();
+
+// eval_letters, eval_sample or eval_loglik by opt.mode.
 EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                        store::Store& store, const EvalOptions& opt);
 

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS results(
   mode TEXT NOT NULL, temperature REAL NOT NULL, seed INTEGER NOT NULL,
   probs TEXT NOT NULL, probs_t1 TEXT NOT NULL, invalid REAL NOT NULL, invalid_t1 REAL NOT NULL,
   answer INTEGER NOT NULL, entropy REAL, max_prob REAL, k INTEGER, p_stereo_k REAL,
-  raw_text TEXT, parse_rule TEXT, n_tokens INTEGER, settings TEXT,
+  raw_text TEXT, parse_rule TEXT, n_tokens INTEGER, settings TEXT, detail TEXT,
   qaudit_version TEXT NOT NULL, llama_release TEXT NOT NULL, run_id INTEGER, created_at TEXT NOT NULL,
   PRIMARY KEY(model_hash, suite, item_id, prompt_id, mode, temperature, seed));
 )sql";
@@ -116,6 +116,10 @@ Store::Store(const std::string& path) : path_(path) {
         throw Error(ErrorSite{path, 0, "schema_version"},
                     fmt::format("store has schema {} but this qaudit reads schema {}", v, kSchemaVersion),
                     "use a newer qaudit, or a new store file");
+      if (v < 2) {  // schema 2 adds results.detail (per-option log-likelihoods, perplexity details)
+        exec("ALTER TABLE results ADD COLUMN detail TEXT");
+        exec("UPDATE meta SET value='2' WHERE key='schema_version'");
+      }
     } else {
       Stmt put(db_, "INSERT INTO meta(key, value) VALUES('schema_version', ?), ('created_by', ?)", path_);
       put.bind(1, std::to_string(kSchemaVersion)).bind(2, version_line());
@@ -228,8 +232,8 @@ int Store::put_results(const std::vector<ResultRow>& rows) {
     Stmt s(db_,
            "INSERT OR IGNORE INTO results(model_hash, suite, item_id, prompt_id, mode, temperature, seed, probs, "
            "probs_t1, invalid, invalid_t1, answer, entropy, max_prob, k, p_stereo_k, raw_text, parse_rule, n_tokens, "
-           "settings, qaudit_version, llama_release, run_id, created_at) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           "settings, qaudit_version, llama_release, run_id, created_at, detail) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
            path_);
     std::string now = now_iso();
     for (const auto& r : rows) {
@@ -239,7 +243,7 @@ int Store::put_results(const std::vector<ResultRow>& rows) {
           .bind(10, r.invalid).bind(11, r.invalid_t1).bind(12, r.answer).bind(13, r.entropy).bind(14, r.max_prob)
           .bind(15, r.k).bind(16, r.p_stereo_k).bind(17, r.raw_text).bind(18, r.parse_rule).bind(19, r.n_tokens)
           .bind(20, r.settings).bind(21, std::string(qaudit_version())).bind(22, std::string(llama_release()))
-          .bind(23, r.run_id).bind(24, now);
+          .bind(23, r.run_id).bind(24, now).bind(25, r.detail);
       s.step();
       inserted += s.changes();
       s.reset();
@@ -256,7 +260,7 @@ std::vector<ResultRow> Store::results(const std::string& model_hash, const std::
                                       const std::string& prompt_id, const std::string& mode, double temperature) {
   Stmt s(db_,
          "SELECT item_id, seed, probs, probs_t1, invalid, invalid_t1, answer, entropy, max_prob, k, p_stereo_k, "
-         "raw_text, parse_rule, n_tokens, settings, run_id FROM results WHERE model_hash=? AND suite=? AND "
+         "raw_text, parse_rule, n_tokens, settings, run_id, detail FROM results WHERE model_hash=? AND suite=? AND "
          "prompt_id=? AND mode=? AND temperature=? ORDER BY item_id, seed",
          path_);
   s.bind(1, model_hash).bind(2, suite).bind(3, prompt_id).bind(4, mode).bind(5, temperature);
@@ -278,6 +282,7 @@ std::vector<ResultRow> Store::results(const std::string& model_hash, const std::
     r.n_tokens = s.integer(13);
     r.settings = s.text(14);
     r.run_id = s.integer(15);
+    r.detail = s.text(16);
     out.push_back(std::move(r));
   }
   return out;
@@ -300,7 +305,7 @@ Store::MergeStats Store::merge_from(const std::string& other) {
   attach.step();
   const char* cols =
       "model_hash, suite, item_id, prompt_id, mode, temperature, seed, probs, probs_t1, invalid, invalid_t1, answer, "
-      "entropy, max_prob, k, p_stereo_k, raw_text, parse_rule, n_tokens, settings, qaudit_version, llama_release";
+      "entropy, max_prob, k, p_stereo_k, raw_text, parse_rule, n_tokens, settings, detail, qaudit_version, llama_release";
   try {
     exec("BEGIN IMMEDIATE");
     exec("INSERT OR IGNORE INTO models SELECT * FROM src.models");

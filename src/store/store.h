@@ -17,7 +17,7 @@ struct sqlite3_stmt;
 
 namespace qaudit::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct ModelRecord {
   std::string hash;  // XXH3-128 of the file's bytes
@@ -54,6 +54,7 @@ struct ResultRow {
   std::string parse_rule;        // which parser rule fired (sampling modes)
   int64_t n_tokens = 0;          // prompt tokens this item cost
   std::string settings;          // attention / KV settings
+  std::string detail;            // mode-specific JSON (log-likelihood modes: per-option sums, tokens, bytes)
   int64_t run_id = 0;
 };
 
