@@ -150,9 +150,9 @@ LlamaContext::LlamaContext(const LlamaModel& model, const ContextSettings& s, in
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = uint32_t(n_ctx);
   cp.n_batch = uint32_t(s.n_batch);
-  cp.n_ubatch = uint32_t(s.n_batch);  // one ubatch per decode: the layout is exactly what we build
+  cp.n_ubatch = uint32_t(s.n_ubatch > 0 ? std::min(s.n_ubatch, s.n_batch) : s.n_batch);  // default: one pass per decode
   cp.n_seq_max = uint32_t(s.n_seq);
-  cp.kv_unified = true;               // a prefix copied to many sequences shares its KV cells
+  cp.kv_unified = s.unified_kv;       // a prefix copied to many sequences shares its KV cells
   int threads = s.n_threads > 0 ? s.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
   cp.n_threads = cp.n_threads_batch = threads;
   cp.no_perf = true;

@@ -25,6 +25,8 @@ struct ContextSettings {
   bool exact = false;
   int n_batch = 2048;    // tokens per llama_decode
   int n_seq = 16;        // sequences decoded side by side
+  int n_ubatch = 0;      // tokens per compute pass (0: n_batch, one pass per decode)
+  bool unified_kv = true;  // one KV cache for all sequences (shared prefixes); false: one per sequence
 };
 
 // Recorded with every stored result, e.g. "fa=auto kv=f16 batch=2048 seq=32".

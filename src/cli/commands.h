@@ -14,5 +14,6 @@ Runner add_quantize(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_merge(CLI::App& app);
 Runner add_gate(CLI::App& app);
+Runner add_ppl(CLI::App& app);
 
 }  // namespace qaudit::cli

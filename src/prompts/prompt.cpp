@@ -29,7 +29,7 @@ ChatFormat chat_format(std::optional<std::string> model_template, bool force_pla
   return f;
 }
 
-std::string render(const ChatFormat& f, const std::vector<Message>& messages) {
+std::string render(const ChatFormat& f, const std::vector<Message>& messages, bool add_generation_prompt) {
   if (!f.template_text) {
     std::string out;
     for (size_t i = 0; i < messages.size(); ++i) out += (i ? "\n\n" : "") + messages[i].content;
@@ -42,10 +42,10 @@ std::string render(const ChatFormat& f, const std::vector<Message>& messages) {
     total += m.content.size();
   }
   std::string buf(2 * total + 1024, '\0');
-  int32_t n = llama_chat_apply_template(f.template_text->c_str(), msgs.data(), msgs.size(), true, buf.data(), int32_t(buf.size()));
+  int32_t n = llama_chat_apply_template(f.template_text->c_str(), msgs.data(), msgs.size(), add_generation_prompt, buf.data(), int32_t(buf.size()));
   if (n > int32_t(buf.size())) {
     buf.resize(n);
-    n = llama_chat_apply_template(f.template_text->c_str(), msgs.data(), msgs.size(), true, buf.data(), int32_t(buf.size()));
+    n = llama_chat_apply_template(f.template_text->c_str(), msgs.data(), msgs.size(), add_generation_prompt, buf.data(), int32_t(buf.size()));
   }
   if (n < 0)
     throw Error("the model's chat template is not one llama.cpp's template renderer recognises",

@@ -27,9 +27,10 @@ struct ChatFormat {
 
 ChatFormat chat_format(std::optional<std::string> model_template, bool force_plain);
 
-// Renders messages, ending where the assistant's answer begins. Throws an Error when the model's
+// Renders messages, ending where the assistant's answer begins (or, without the generation
+// prompt, after the last message: a whole conversation, for perplexity). Throws an Error when the model's
 // template is one llama.cpp's renderer does not recognise (instead of silently using another).
-std::string render(const ChatFormat& fmt, const std::vector<Message>& messages);
+std::string render(const ChatFormat& fmt, const std::vector<Message>& messages, bool add_generation_prompt = true);
 
 // The prompt id stored with results: prompt name + chat format id, e.g. "study/chat-1a2b3c4d".
 std::string prompt_id(const char* prompt_name, const ChatFormat& fmt);
