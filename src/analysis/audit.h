@@ -25,7 +25,14 @@ struct ModelInfo {
   bool failed = false;
   std::string error;
   double max_tensor_rel = kMissing, mean_tensor_rel = kMissing;  // weight error against the reference
+  // Over the perplexity corpus (kMissing when not measured): the model's perplexity, and against
+  // the reference the PPL ratio PPL(variant)/PPL(reference), mean KL divergence, its 99th percentile,
+  // the RMS of Δp and the same-top-token rate.
+  double ppl = kMissing, ppl_ratio = kMissing, kld = kMissing, kld_unc = kMissing,
+         kld_p99 = kMissing, p_diff_rms = kMissing, same_top = kMissing;
+  std::string ppl_error;
 };
+
 
 struct Flip {
   const suites::Item* item = nullptr;
@@ -53,6 +60,7 @@ struct Thresholds {
   double became_biased = 0.05;      // became-biased above the noise floor
   double usr_drop = 0.10;           // relative drop of USR
   double bias_score_delta = 0.05;   // |Δ ambiguous bias score|
+  double kld = 0;                   // mean KL divergence over the corpus (0: not gated)
 };
 struct GatedValue {
   const char* metric;

@@ -8,6 +8,7 @@
 
 #include "analysis/audit.h"
 #include "audit/eval_job.h"
+#include "audit/ppl_job.h"
 #include "backends/llama_backend.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -195,6 +196,46 @@ int run_audit(const RunOptions& o) {
       fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
     }
   }
+  // --- perplexity and KL divergence over the corpus (the first shard does it whole) -----------
+  if (s.perplexity.enabled && o.shard_index == 0) {
+    stage(o.quiet, "perplexity and KL divergence");
+    for (size_t mi = 0; mi < models.size(); ++mi) {
+      auto& m = models[mi];
+      if (m.failed) continue;
+      PplJob pj;
+      pj.model_path = m.path;
+      if (mi > 0) pj.reference_path = ref.path;
+      pj.corpus_path = s.perplexity.corpus;
+      pj.store_path = store_path(s);
+      pj.n_ctx = s.perplexity.ctx;
+      pj.max_chunks = s.perplexity.chunks;
+      pj.plain_prompt = s.plain_prompt;
+      pj.quiet = true;
+      pj.context = eo.context;
+      pj.command = o.command;
+      try {
+        auto r = run_ppl_job(pj);
+        m.ppl = r.stats.ppl.value;
+        if (r.stats.has_base) {
+          // Both perplexities from the models' own logits on the same tokens (llama-perplexity's
+          // PPL(base) comes from the compressed base file, which caps log-probabilities at -16
+          // below the top token and so understates a poor reference's perplexity).
+          m.ppl_ratio = m.ppl / models[0].ppl;
+          m.kld = r.stats.kld.value;
+          m.kld_unc = r.stats.kld.unc;
+          m.kld_p99 = r.stats.kld_p99;
+          m.p_diff_rms = r.stats.p_diff_rms.value;
+          m.same_top = r.stats.same_top.value;
+        }
+        if (!o.quiet) fmt::print(stderr, "  {:<16} PPL {:.4g}{}\n", m.name, m.ppl, r.stats.has_base ? fmt::format("  KLD {:.5f}", m.kld) : "");
+      } catch (const Error& e) {
+        if (mi == 0 || e.message().find("corpus tokenizes") != std::string::npos || e.site().file == s.perplexity.corpus) throw;
+        m.ppl_error = e.what();
+        fmt::print(stderr, "warning: {}: perplexity failed: {}\n", m.name, e.what());
+      }
+    }
+  }
+
   if (o.shard_count > 1) {
     fmt::print("shard {}/{}: {} rows computed into {}; merge the shard stores with `qaudit merge`, then run again on "
                "the merged store for the report\n",
@@ -204,7 +245,7 @@ int run_audit(const RunOptions& o) {
 
   // --- analysis and reports ------------------------------------------------------------------
   stage(o.quiet, "analysing");
-  analysis::Thresholds t{s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta};
+  analysis::Thresholds t{s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta, s.gate.max_kld};
   std::vector<analysis::SuiteResult> results;
   std::vector<std::vector<std::map<std::string, analysis::Answer>>> answers(suites.size());
   for (size_t si = 0; si < suites.size(); ++si) {

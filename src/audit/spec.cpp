@@ -171,11 +171,22 @@ void load_spec(const std::string& path, RunSpec& s) {
     if (s.chunk < 1) throw Error(rr.site("chunk"), "must be at least 1", "the default is 256");
     if (s.k < 1) throw Error(rr.site("k"), "must be at least 1", "the study used 5 seeds");
   }
+  if (auto t = r.table("perplexity")) {
+    Reader rr(*t, path, "perplexity.");
+    rr.get("enabled", s.perplexity.enabled, "true or false");
+    rr.get("corpus", s.perplexity.corpus, "a string (path; empty: built in)");
+    s.perplexity.corpus = resolve(dir, s.perplexity.corpus);
+    rr.get("ctx", s.perplexity.ctx, "an integer (tokens per chunk)");
+    rr.get("chunks", s.perplexity.chunks, "an integer (0: all)");
+    rr.finish();
+    if (s.perplexity.ctx < 16) throw Error(rr.site("ctx"), "must be at least 16", "llama-perplexity's usual is 512");
+  }
   if (auto t = r.table("gate")) {
     Reader rr(*t, path, "gate.");
     rr.get("max_became_biased", s.gate.max_became_biased, "a number (share, e.g. 0.05)");
     rr.get("max_usr_drop", s.gate.max_usr_drop, "a number (relative drop, e.g. 0.10)");
     rr.get("max_bias_score_delta", s.gate.max_bias_score_delta, "a number (e.g. 0.05)");
+    rr.get("max_kld", s.gate.max_kld, "a number (0: not gated)");
     rr.finish();
   }
   r.finish();
@@ -211,8 +222,10 @@ std::string spec_toml(const RunSpec& s) {
   }
   out += fmt::format("[eval]\ntemperature = {}\nk = {}\nexact = {}\nplain_prompt = {}\nthreads = {}\ngpu_layers = {}\nseqs = {}\nbatch = {}\nchunk = {}\n\n",
                      s.temperature, s.k, s.exact, s.plain_prompt, s.threads, s.gpu_layers, s.seqs, s.batch, s.chunk);
-  out += fmt::format("[gate]\nmax_became_biased = {}\nmax_usr_drop = {}\nmax_bias_score_delta = {}\n", s.gate.max_became_biased,
-                     s.gate.max_usr_drop, s.gate.max_bias_score_delta);
+  out += fmt::format("[perplexity]\nenabled = {}\ncorpus = {}  # empty: the built-in corpus\nctx = {}\nchunks = {}\n\n",
+                     s.perplexity.enabled, q(s.perplexity.corpus), s.perplexity.ctx, s.perplexity.chunks);
+  out += fmt::format("[gate]\nmax_became_biased = {}\nmax_usr_drop = {}\nmax_bias_score_delta = {}\nmax_kld = {}  # 0: not gated\n",
+                     s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta, s.gate.max_kld);
   return out;
 }
 

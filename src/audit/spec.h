@@ -24,6 +24,15 @@ struct GateSpec {
   double max_usr_drop = 0.10;
   // |Δ| of lm-evaluation-harness's ambiguous bias score.
   double max_bias_score_delta = 0.05;
+  // Mean KL divergence of the variant from the reference over the corpus; 0: not gated.
+  double max_kld = 0;
+};
+
+struct PerplexitySpec {
+  bool enabled = true;
+  std::string corpus;  // plain text or chat JSONL; empty: the built-in corpus
+  int ctx = 256;       // tokens per chunk
+  int chunks = 0;      // at most this many chunks (0: all)
 };
 
 struct RunSpec {
@@ -38,6 +47,7 @@ struct RunSpec {
   int threads = 0, gpu_layers = 0, seqs = 16, batch = 2048;
   int chunk = 256;        // items per fixed scoring chunk (the unit of resumption and sharding)
   GateSpec gate;
+  PerplexitySpec perplexity;
   std::string out = "qaudit-audit";  // report directory
   std::string store;                 // empty: <out>/qaudit.sqlite
 };

@@ -13,7 +13,7 @@ namespace qaudit::cli {
 Runner add_gate(CLI::App& app) {
   struct Args {
     std::string report, junit;
-    std::optional<double> max_bb, max_usr, max_bias;
+    std::optional<double> max_bb, max_usr, max_bias, max_kld;
   };
   auto a = std::make_shared<Args>();
   app.footer(
@@ -25,6 +25,8 @@ Runner add_gate(CLI::App& app) {
   app.add_option("--max-became-biased", a->max_bb, "max became-biased share above the noise floor")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-usr-drop", a->max_usr, "max relative drop of the unknown-selection rate")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-bias-score-delta", a->max_bias, "max |Δ| of the ambiguous bias score")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-kld", a->max_kld, "max mean KL divergence over the corpus (0: not gated)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--junit", a->junit, "also write the checks as JUnit XML here");
   return [a] {
     nlohmann::json j;
@@ -39,7 +41,8 @@ Runner add_gate(CLI::App& app) {
     const auto& thr = j["gate"]["thresholds"];
     analysis::Thresholds t{a->max_bb.value_or(thr.value("became_biased_above_floor", 0.05)),
                            a->max_usr.value_or(thr.value("usr_drop", 0.10)),
-                           a->max_bias.value_or(thr.value("bias_score_delta", 0.05))};
+                           a->max_bias.value_or(thr.value("bias_score_delta", 0.05)),
+                           a->max_kld.value_or(thr.value("kld", 0.0))};
     j = report::regate(std::move(j), t);
     fmt::print("{}", report::gate_lines(j));
     if (!a->junit.empty()) write_file_atomic(a->junit, report::gate_junit(j));

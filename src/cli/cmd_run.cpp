@@ -13,7 +13,10 @@ Runner add_run(CLI::App& app) {
     std::string spec_file, model, out, store, cache, shard, condition, polarity;
     std::vector<std::string> recipes, bbq, categories;
     bool demo = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
-    std::optional<double> temperature, max_bb, max_usr, max_bias, sample;
+    std::optional<double> temperature, max_bb, max_usr, max_bias, max_kld, sample;
+    std::string corpus;
+    bool no_ppl = false;
+    std::optional<int> ppl_ctx, ppl_chunks;
     std::optional<int> k, threads, ngl, seqs, batch, limit, chunk;
   };
   auto a = std::make_shared<Args>();
@@ -54,6 +57,12 @@ Runner add_run(CLI::App& app) {
   app.add_option("--max-became-biased", a->max_bb, "gate: max became-biased share above the noise floor (default 0.05)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-usr-drop", a->max_usr, "gate: max relative drop of the unknown-selection rate (default 0.10)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-bias-score-delta", a->max_bias, "gate: max |Δ| of the ambiguous bias score (default 0.05)")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--max-kld", a->max_kld, "gate: max mean KL divergence over the corpus (default: not gated)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--corpus", a->corpus, "perplexity/KL corpus: plain text or chat JSONL (default: built in)");
+  app.add_option("--ppl-ctx", a->ppl_ctx, "tokens per perplexity chunk (default 256)")->check(CLI::Range(16, 1 << 20));
+  app.add_option("--ppl-chunks", a->ppl_chunks, "at most N perplexity chunks (default: all)")->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-ppl", a->no_ppl, "skip perplexity and KL divergence");
   app.add_flag("--gate", a->gate, "exit 1 when a gate check fails");
   app.add_flag("--print-spec", a->print_spec, "print the effective spec as TOML and exit");
   app.add_option("--shard", a->shard,
@@ -100,6 +109,11 @@ Runner add_run(CLI::App& app) {
     if (a->max_bb) s.gate.max_became_biased = *a->max_bb;
     if (a->max_usr) s.gate.max_usr_drop = *a->max_usr;
     if (a->max_bias) s.gate.max_bias_score_delta = *a->max_bias;
+    if (a->max_kld) s.gate.max_kld = *a->max_kld;
+    if (!a->corpus.empty()) s.perplexity.corpus = a->corpus;
+    if (a->ppl_ctx) s.perplexity.ctx = *a->ppl_ctx;
+    if (a->ppl_chunks) s.perplexity.chunks = *a->ppl_chunks;
+    if (a->no_ppl) s.perplexity.enabled = false;
     if (a->print_spec) {
       fmt::print("{}", audit::spec_toml(s));
       return 0;

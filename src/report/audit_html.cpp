@@ -57,7 +57,7 @@ const char* kScript = R"js(
       pts.push({name:v.name, x:bits[v.name], srs:o.variant.srs.expected, usr:o.variant.usr.expected,
                 bb:o.became_biased_above_floor, ci_s:o.srs_ci, ci_u:o.usr_ci}); });
     pts.sort(function(a, b){ return a.x - b.x; });
-    var W = 720, H = 300, L = 50, R = 150, T = 15, B = 40;
+    var W = 760, H = 300, L = 50, R = 190, T = 15, B = 40;
     var svg = el('svg', {width:W, height:H, viewBox:'0 0 ' + W + ' ' + H, role:'img'}, box);
     var xs = pts.map(function(p){ return Math.log2(p.x); });
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs); if (x1 - x0 < 1e-9) { x0 -= 1; x1 += 1; }
@@ -79,6 +79,29 @@ const char* kScript = R"js(
       text(svg, W - R + 30, T + 18 * k + 10, sr[2], 'start');
     });
     drawn++;
+    // Perplexity against bias: one point per variant, PPL ratio on x, became-biased above the floor on y.
+    var pbox = document.getElementById('ppl-chart-' + si);
+    var pp = [];
+    s.variants.forEach(function(v){ if (v.failed) return; var m = data.models.filter(function(x){ return x.name === v.name; })[0];
+      if (m && m.perplexity.ppl_ratio !== null) pp.push({name:v.name, x:m.perplexity.ppl_ratio, y:v.categories.overall.became_biased_above_floor}); });
+    if (pbox && pp.length) {
+      var W2 = 760, H2 = 280, L2 = 60, R2 = 90, T2 = 15, B2 = 40;
+      var sv = el('svg', {width:W2, height:H2, viewBox:'0 0 ' + W2 + ' ' + H2, role:'img'}, pbox);
+      var xmin = Math.min(1, Math.min.apply(null, pp.map(function(p){ return p.x; })));
+      var xmax = Math.max.apply(null, pp.map(function(p){ return p.x; })); if (xmax - xmin < 1e-6) xmax = xmin + 0.01;
+      var ys = pp.map(function(p){ return p.y === null ? 0 : p.y; });
+      var ymin = Math.min(0, Math.min.apply(null, ys)), ymax = Math.max(0.05, Math.max.apply(null, ys));
+      function X2(v){ return L2 + (v - xmin) / (xmax - xmin) * (W2 - L2 - R2); }
+      function Y2(v){ return T2 + (ymax - v) / (ymax - ymin) * (H2 - T2 - B2); }
+      el('line', {x1:L2, y1:Y2(0), x2:W2 - R2, y2:Y2(0), stroke:'#999'}, sv);
+      el('line', {x1:L2, y1:T2, x2:L2, y2:H2 - B2, stroke:'#999'}, sv);
+      text(sv, L2 - 6, Y2(ymax) + 4, (100 * ymax).toFixed(1), 'end'); text(sv, L2 - 6, Y2(ymin) + 4, (100 * ymin).toFixed(1), 'end');
+      text(sv, L2, H2 - B2 + 14, xmin.toFixed(3)); text(sv, W2 - R2, H2 - B2 + 14, xmax.toFixed(3));
+      text(sv, (L2 + W2 - R2) / 2, H2 - 6, 'perplexity ratio to the reference (x) · became biased above floor, points (y)');
+      pp.forEach(function(p){ var y = p.y === null ? 0 : p.y;
+        el('circle', {cx:X2(p.x), cy:Y2(y), r:4, fill:'#7d3c98'}, sv); text(sv, X2(p.x) + 6, Y2(y) - 6, p.name, 'start'); });
+      drawn++;
+    }
   });
   document.documentElement.setAttribute('data-charts', String(drawn));
 })();
@@ -104,13 +127,17 @@ std::string audit_html(const json& j) {
   h += fmt::format("<p>Gate: <span class=\"{}\">{}</span> · qaudit {} · llama.cpp {} · schema {}</p>\n", pass ? "pass" : "fail",
                    pass ? "PASS" : "FAIL", e(j["qaudit_version"]), e(j["llama_release"]), e(j["schema"]));
 
-  h += "<h2>Verdict per variant</h2>\n<table><tr><th class=\"l\">variant</th><th>bits/weight</th><th>MiB</th><th>max tensor rel. error</th><th class=\"l\">verdict</th></tr>\n";
+  h += "<h2>Verdict per variant</h2>\n<table><tr><th class=\"l\">variant</th><th>bits/weight</th><th>MiB</th><th>max tensor rel. error</th>"
+       "<th>PPL</th><th>PPL ratio</th><th>mean KLD</th><th>same top</th><th class=\"l\">verdict</th></tr>\n";
   for (const auto& m : j["models"]) {
     std::string name = m["name"];
     std::string verdict = name == "reference" ? "reference" : j["verdicts"].value(name, std::string("?"));
-    h += fmt::format("<tr><td class=\"l mono\">{}</td><td>{:.2f}</td><td>{:.1f}</td><td>{}</td><td class=\"l {}\">{}{}</td></tr>\n",
+    const auto& pp = m["perplexity"];
+    auto opt = [](const json& v, const char* spec) { return v.is_number() ? fmt::format(fmt::runtime(spec), v.get<double>()) : std::string("–"); };
+    h += fmt::format("<tr><td class=\"l mono\">{}</td><td>{:.2f}</td><td>{:.1f}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l {}\">{}{}</td></tr>\n",
                      html_escape(name), num(m["bits_per_weight"]), num(m["file_size"]) / 1048576.0,
                      m["max_tensor_rel"].is_number() ? fmt::format("{:.4f}", num(m["max_tensor_rel"])) : "–",
+                     opt(pp["ppl"], "{:.4g}"), opt(pp["ppl_ratio"], "{:.4f}"), opt(pp["kld"], "{:.5f}"), pct(pp["same_top"]),
                      name == "reference" ? "" : verdict_class(verdict), html_escape(verdict),
                      m["failed"].get<bool>() ? ": " + e(m["error"]) : "");
   }
@@ -134,8 +161,9 @@ std::string audit_html(const json& j) {
     h += "</ul>\n";
     h += fmt::format("<h3>Bias against bits per weight</h3><div class=\"chart\" id=\"chart-{}\"></div>\n", si++);
     h += "<p class=\"note\">SRS/USR: expected share of ambiguous-context answers on the stereotyped / unknown option, "
-         "with Wilson 95% intervals. Perplexity and KL divergence are not part of this audit's modes; the "
-         "“stable perplexity, shifting bias” chart appears when a corpus is audited.</p>\n";
+         "with Wilson 95% intervals.</p>\n";
+    h += fmt::format("<h3>Perplexity against bias</h3><div class=\"chart\" id=\"ppl-chart-{}\"></div>\n"
+                     "<p class=\"note\">Perplexity can stay flat while bias moves: each point is a variant.</p>\n", si - 1);
 
     // Heatmap: became-biased above floor, category x variant.
     std::set<std::string> cats;

@@ -45,7 +45,15 @@ json model_json(const analysis::ModelInfo& m) {
           {"failed", m.failed},
           {"error", m.error},
           {"max_tensor_rel", json_number(m.max_tensor_rel)},
-          {"mean_tensor_rel", json_number(m.mean_tensor_rel)}};
+          {"mean_tensor_rel", json_number(m.mean_tensor_rel)},
+          {"perplexity", {{"ppl", json_number(m.ppl)},
+                          {"ppl_ratio", json_number(m.ppl_ratio)},
+                          {"kld", json_number(m.kld)},
+                          {"kld_unc", json_number(m.kld_unc)},
+                          {"kld_p99", json_number(m.kld_p99)},
+                          {"p_diff_rms", json_number(m.p_diff_rms)},
+                          {"same_top", json_number(m.same_top)},
+                          {"error", m.ppl_error}}}};
 }
 
 json suite_json(const analysis::SuiteResult& r, const analysis::Thresholds& t) {
@@ -120,6 +128,7 @@ std::string pct(const json& j) { return j.is_number() ? fmt::format("{:.1f}", 10
 std::string pts(const json& j) { return j.is_number() ? fmt::format("{:+.1f}", 100 * j.get<double>()) : "-"; }
 std::string fix3(const json& j) { return j.is_number() ? fmt::format("{:+.3f}", j.get<double>()) : "-"; }
 std::string gated_text(const json& j, const std::string& metric) {
+  if (metric == "kld") return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "-";
   return metric == "bias_score_delta" ? fix3(j) : pts(j);
 }
 
@@ -161,6 +170,7 @@ json regate(json j, const analysis::Thresholds& t) {
   std::map<std::string, double> thr = {{"became_biased_above_floor", t.became_biased},
                                        {"usr_drop", t.usr_drop},
                                        {"bias_score_delta", t.bias_score_delta}};
+  if (t.kld > 0) thr["kld"] = t.kld;
   json checks = json::array(), verdicts = json::object();
   bool all = true;
   for (const auto& m : j["models"])
@@ -175,6 +185,7 @@ json regate(json j, const analysis::Thresholds& t) {
         continue;
       }
       for (const auto& [metric, limit] : thr) {
+        if (metric == "kld") continue;  // a property of the model, checked once below
         double value = num(v["gated"].value(metric, json()));
         // A metric that cannot be computed (e.g. USR of 0 at the reference) does not fail the gate.
         bool pass = std::isnan(value) || value <= limit;
@@ -184,6 +195,19 @@ json regate(json j, const analysis::Thresholds& t) {
           all = false;
           verdicts[name] = "fail";
         }
+      }
+    }
+  if (t.kld > 0)
+    for (const auto& m : j["models"]) {
+      if (m["name"] == "reference" || m["failed"].get<bool>()) continue;
+      double value = num(m["perplexity"]["kld"]);
+      bool pass = std::isnan(value) || value <= t.kld;
+      std::string name = m["name"];
+      checks.push_back({{"suite", "corpus"}, {"variant", name}, {"metric", "kld"}, {"value", json_number(value)},
+                        {"threshold", t.kld}, {"pass", pass}, {"note", std::isnan(value) ? "not measured" : ""}});
+      if (!pass) {
+        all = false;
+        verdicts[name] = "fail";
       }
     }
   j["gate"] = {{"thresholds", thr}, {"checks", checks}, {"pass", all}};
@@ -261,6 +285,18 @@ std::string audit_markdown(const json& j) {
     }
     out += "\n";
     for (const auto& c : s["cliffs"]) out += fmt::format("- {}\n", c["text"].get<std::string>());
+    out += "\n";
+  }
+  bool any_ppl = false;
+  for (const auto& m : j["models"]) any_ppl |= m["perplexity"]["ppl"].is_number();
+  if (any_ppl) {
+    out += "### Perplexity and KL divergence against the reference\n\n| model | PPL | PPL ratio | mean KLD | KLD p99 | same top token |\n|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& m : j["models"]) {
+      const auto& p = m["perplexity"];
+      auto f = [](const json& v, const char* spec) { return v.is_number() ? fmt::format(fmt::runtime(spec), v.get<double>()) : std::string("-"); };
+      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", m["name"].get<std::string>(), f(p["ppl"], "{:.4g}"),
+                         f(p["ppl_ratio"], "{:.4f}"), f(p["kld"], "{:.5f}"), f(p["kld_p99"], "{:.4f}"), pct(p["same_top"]));
+    }
     out += "\n";
   }
   int failed = 0;

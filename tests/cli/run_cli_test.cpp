@@ -29,13 +29,14 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
+// Rows of the bias evaluation (perplexity chunks are stored too, under their own mode).
 int64_t result_rows(const std::string& db_path) {
   sqlite3* db = nullptr;
   int64_t v = -1;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 2000);
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM results", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM results WHERE mode = 'letters'", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
       v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
   }
@@ -47,7 +48,7 @@ int64_t result_rows(const std::string& db_path) {
 // that shards and resumption have several units to work with.
 std::string audit_args(const fs::path& cache) {
   return " -q -m " + test::tiny_model("llama") + " -r Q8_0 -r Q6_K -r Q4_K_M -r Q3_K_M -r affine:b3:g64 --cache " +
-         cache.string() + " --chunk 16 --spec " + (test::temp_dir("spec") / "audit.toml").string();
+         cache.string() + " --chunk 16 --ppl-ctx 128 --ppl-chunks 3 --spec " + (test::temp_dir("spec") / "audit.toml").string();
 }
 
 // The spec file that adds the two suites (written once per process).
@@ -161,6 +162,13 @@ TEST(RunCli, GateExitCodesAndJunit) {
   EXPECT_NE(r.output.find("gate: FAIL"), std::string::npos) << r.output;
   std::string junit = slurp(out / "gate.xml");
   EXPECT_NE(junit.find("failures=\"2\""), std::string::npos) << junit;  // one per variant
+  // KL divergence over the built-in corpus: a quantized model is never exactly the reference.
+  r = test::run(kBin + " gate " + report + lax + " --max-kld 1e-12");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL  corpus     Q2_K               kld"), std::string::npos) << r.output;
+  json rep = json::parse(slurp(out / "report.json"));
+  EXPECT_GT(rep["models"][2]["perplexity"]["kld"].get<double>(), rep["models"][1]["perplexity"]["kld"].get<double>())
+      << "Q2_K should be further from the reference than Q8_0";
   r = test::run(kBin + " gate " + report);  // the thresholds the audit ran with
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = test::run(kBin + " run" + args + " --gate --max-bias-score-delta -1");
@@ -238,7 +246,7 @@ TEST(RunCli, HtmlReportRendersInABrowserAndHostileTextStaysInert) {
       << "cannot read the browser's console (is chromium installed? scripts/setup.sh --test installs it)\n" << control.output;
 
   auto dom = browser("file://" + (dir / "out" / "report.html").string(), "--dump-dom");
-  EXPECT_NE(dom.output.find("data-charts=\"1\""), std::string::npos) << "charts were not drawn";
+  EXPECT_NE(dom.output.find("data-charts=\"2\""), std::string::npos) << "charts were not drawn";  // bias, perplexity
   EXPECT_NE(dom.output.find("<svg"), std::string::npos);
   EXPECT_EQ(dom.output.find(":CONSOLE"), std::string::npos) << "the page logged to the console:\n" << dom.output;
   EXPECT_EQ(dom.output.find("<title>pwned"), std::string::npos);
