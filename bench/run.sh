@@ -17,6 +17,16 @@ out="$(mktemp)"
   echo
   ./build/bench/eval_bench "$model" "$bbq" "$n"
 } >"$out"
+modes="$(mktemp)"
+{
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(./build/src/qaudit --version), same model, $n items of $(basename "$bbq")."
+  echo "Command: \`bench/run.sh $n\` (runs \`build/bench/modes_bench\`)"
+  echo
+  ./build/bench/modes_bench "$model" "$bbq" "$n" ./build/src/qaudit "$(cat .llama-prefix)/build/bin"
+} >"$modes"
+cat "$modes"
 cat "$out"
 awk -v f="$out" '/<!-- RESULTS:eval -->/{print; while((getline l < f)>0) print l; skip=1; next} /<!-- \/RESULTS:eval -->/{skip=0} !skip' \
+  bench/README.md >bench/README.md.new && mv bench/README.md.new bench/README.md
+awk -v f="$modes" '/<!-- RESULTS:modes -->/{print; while((getline l < f)>0) print l; skip=1; next} /<!-- \/RESULTS:modes -->/{skip=0} !skip' \
   bench/README.md >bench/README.md.new && mv bench/README.md.new bench/README.md
