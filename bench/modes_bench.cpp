@@ -71,6 +71,26 @@ int main(int argc, char** argv) {
   for (const auto& t : texts) reqs.push_back({model->tokenize(t)});
   auto sets = engine::letter_token_sets(*model, 3);
   backends::ContextSettings def;
+  std::string memory_table;
+  // --- memory (first: RUSAGE_CHILDREN keeps the largest child, and llama-perplexity runs later) ---------------------------------------------------------------------------------
+  {
+    fs::path store = fs::temp_directory_path() / "qaudit-bench-mem.sqlite";
+    fs::remove(store);
+    capture(fmt::format("{} eval -q -m {} --bbq {} --limit {} -s {}", qaudit_bin, model_path, bbq, n, store.string()));
+    struct rusage ru {};
+    getrusage(RUSAGE_CHILDREN, &ru);
+    double peak = double(ru.ru_maxrss) * 1024;
+    double file = double(fs::file_size(model_path));
+    // The letters context: n_batch + prefix cells, F16 K and V per layer.
+    const llama_model* lm = model->get();
+    double head_dim = double(llama_model_n_embd(lm)) / llama_model_n_head(lm);
+    double kv = 2.0 * llama_model_n_layer(lm) * llama_model_n_head_kv(lm) * head_dim * 2 * (def.n_batch + 256);
+    memory_table = fmt::format("### memory: peak RSS of `qaudit eval` against model file + KV cache\n\n"
+               "| model file | KV cache (F16, {} cells) | sum | peak RSS | ratio |\n|---|---|---|---|---|\n", def.n_batch + 256);
+    memory_table += fmt::format("| {:.0f} MiB | {:.0f} MiB | {:.0f} MiB | {:.0f} MiB | **{:.2f}** |\n\n", file / 1048576, kv / 1048576,
+               (file + kv) / 1048576, peak / 1048576, peak / (file + kv));
+    fs::remove(store);
+  }
 
   // --- ceiling --------------------------------------------------------------------------------
   auto t0 = clk::now();
@@ -235,24 +255,6 @@ int main(int argc, char** argv) {
                t_sample / t_letters);
   }
 
-  // --- memory ---------------------------------------------------------------------------------
-  {
-    fs::path store = fs::temp_directory_path() / "qaudit-bench-mem.sqlite";
-    fs::remove(store);
-    capture(fmt::format("{} eval -q -m {} --bbq {} --limit {} -s {}", qaudit_bin, model_path, bbq, n, store.string()));
-    struct rusage ru {};
-    getrusage(RUSAGE_CHILDREN, &ru);
-    double peak = double(ru.ru_maxrss) * 1024;
-    double file = double(fs::file_size(model_path));
-    // The letters context: n_batch + prefix cells, F16 K and V per layer.
-    const llama_model* lm = model->get();
-    double head_dim = double(llama_model_n_embd(lm)) / llama_model_n_head(lm);
-    double kv = 2.0 * llama_model_n_layer(lm) * llama_model_n_head_kv(lm) * head_dim * 2 * (def.n_batch + 256);
-    fmt::print("### memory: peak RSS of `qaudit eval` against model file + KV cache\n\n"
-               "| model file | KV cache (F16, {} cells) | sum | peak RSS | ratio |\n|---|---|---|---|---|\n", def.n_batch + 256);
-    fmt::print("| {:.0f} MiB | {:.0f} MiB | {:.0f} MiB | {:.0f} MiB | **{:.2f}** |\n\n", file / 1048576, kv / 1048576,
-               (file + kv) / 1048576, peak / 1048576, peak / (file + kv));
-    fs::remove(store);
-  }
+  fmt::print("{}", memory_table);
   return 0;
 }
