@@ -20,7 +20,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build ccache pkg-config git ca-certificates
           libcli11-dev nlohmann-json3-dev libfmt-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
-          libxxhash-dev libboost-math-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev)
+          libxxhash-dev libboost-math-dev libeigen3-dev libcsv-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev)
 ((with_test)) && packages+=(chromium fonts-liberation)
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,7 @@
 #include "report/bbq_report.h"
 #include "store/store.h"
 #include "suites/bbq.h"
+#include "suites/builtin.h"
 #include "suites/demo.h"
 #include "testmodel/testmodel.h"
 
@@ -54,7 +55,9 @@ std::vector<analysis::ScoredItem> scored_items(const suites::Suite& suite, const
 
 int run_eval_job(const EvalJob& job) {
   bool demo_model = job.model_path.empty();
-  suites::Suite suite = job.bbq_files.empty() ? suites::load_demo_suite() : suites::load_bbq(job.bbq_files);
+  suites::Suite suite = !job.bbq_files.empty() ? suites::load_bbq(job.bbq_files)
+                        : job.builtin          ? suites::load_builtin_suite()
+                                               : suites::load_demo_suite();
   if (job.limit > 0 && size_t(job.limit) < suite.items.size()) suite.items.resize(job.limit);
   if (suite.items.empty())
     throw Error("no item of the suite has decidable option roles; nothing to evaluate",

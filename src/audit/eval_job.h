@@ -12,7 +12,8 @@ namespace qaudit::audit {
 
 struct EvalJob {
   std::string model_path;               // empty: the generated demo model
-  std::vector<std::string> bbq_files;   // empty: the built-in demo suite
+  std::vector<std::string> bbq_files;   // empty: the built-in demo suite (or `builtin`)
+  bool builtin = false;                 // qaudit's built-in suite instead of the demo suite
   std::string store_path = "qaudit.sqlite";
   std::string json_path;                // write the metrics as JSON here too
   int limit = 0;                        // only the first N items (0: all)

@@ -17,6 +17,7 @@
 #include "report/audit_report.h"
 #include "store/store.h"
 #include "suites/bbq.h"
+#include "suites/builtin.h"
 #include "suites/demo.h"
 
 namespace qaudit::audit {
@@ -24,7 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 suites::Suite load_suite(const SuiteSpec& ss) {
-  suites::Suite s = ss.kind == "bbq" ? suites::load_bbq(ss.files) : suites::load_demo_suite();
+  suites::Suite s = ss.kind == "bbq" ? suites::load_bbq(ss.files)
+                   : ss.kind == "builtin" ? suites::load_builtin_suite()
+                                          : suites::load_demo_suite();
   suites::apply_filter(s, ss.filter, ss.site);
   if (s.items.empty())
     throw Error(ss.site, fmt::format("the {} suite has no items left to evaluate", ss.kind),

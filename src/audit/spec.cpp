@@ -139,9 +139,10 @@ void load_spec(const std::string& path, RunSpec& s) {
       Reader rr(t, path, prefix);
       SuiteSpec ss;
       ss.site = ErrorSite{path, long(t.source().begin.line), prefix};
-      rr.get("kind", ss.kind, "a string (\"demo\" or \"bbq\")");
-      if (ss.kind != "demo" && ss.kind != "bbq")
-        throw Error(rr.site("kind", t.get("kind")), fmt::format("unknown suite kind \"{}\"", ss.kind), "use \"demo\" or \"bbq\"");
+      rr.get("kind", ss.kind, "a string (\"builtin\", \"demo\" or \"bbq\")");
+      if (ss.kind != "demo" && ss.kind != "bbq" && ss.kind != "builtin")
+        throw Error(rr.site("kind", t.get("kind")), fmt::format("unknown suite kind \"{}\"", ss.kind),
+                    "use \"builtin\", \"demo\" or \"bbq\"");
       rr.strings("files", ss.files);
       for (auto& f : ss.files) f = resolve(dir, f);
       if (ss.kind == "bbq" && ss.files.empty())

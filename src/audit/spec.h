@@ -11,7 +11,7 @@
 namespace qaudit::audit {
 
 struct SuiteSpec {
-  std::string kind = "demo";        // "demo" (built in) or "bbq"
+  std::string kind = "builtin";     // "builtin" (qaudit's suite), "demo" (54 items) or "bbq"
   std::vector<std::string> files;   // bbq: JSONL files
   suites::Filter filter;
   ErrorSite site;                   // where it was declared, for errors
@@ -39,7 +39,7 @@ struct RunSpec {
   std::string reference;  // GGUF (F32/F16/BF16); empty: the generated demo model
   std::vector<std::string> recipes{"Q8_0", "Q6_K", "Q4_K_M", "Q3_K_M", "Q2_K"};
   std::string cache;      // variant cache; empty: ~/.cache/qaudit/variants
-  std::vector<SuiteSpec> suites;  // empty: the built-in demo suite
+  std::vector<SuiteSpec> suites;  // empty: the built-in suite
   double temperature = 0.3;
   int k = 5;
   bool exact = false;

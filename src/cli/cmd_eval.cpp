@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "audit/eval_job.h"
+#include "audit/pairs_job.h"
 #include "cli/commands.h"
 #include "common/files.h"
 
@@ -10,14 +11,22 @@ namespace qaudit::cli {
 
 Runner add_eval(CLI::App& app) {
   auto job = std::make_shared<audit::EvalJob>();
+  auto pairs = std::make_shared<audit::PairsJob>();
   app.footer(
       "Examples:\n"
       "  qaudit eval                                   # generated demo model on the built-in demo suite\n"
       "  qaudit eval -m Qwen2.5-7B-Instruct-Q4_K_M.gguf --bbq BBQ/data/Religion.jsonl --json religion.json\n"
       "  qaudit eval -m model.gguf --bbq Religion.jsonl --mode sample --seeds 42,123,456,789,1024   # the study's sampling\n"
+      "  qaudit eval -m model.gguf --crows-pairs crows_pairs_anonymized.csv\n"
+      "  qaudit eval -m model.gguf --stereoset dev.json\n"
       "Results go to the store (default qaudit.sqlite); a rerun computes only what is missing.");
   app.add_option("-m,--model", job->model_path, "GGUF model to evaluate (default: a generated demo model)");
   app.add_option("--bbq", job->bbq_files, "BBQ JSONL file(s) (default: the built-in demo suite)")->expected(1, -1);
+  app.add_flag("--builtin", job->builtin, "qaudit's built-in suite (2,592 items) instead of the 54-item demo suite")->excludes("--bbq");
+  app.add_option("--crows-pairs", pairs->crows_path, "CrowS-Pairs CSV as distributed: pct_stereotype and likelihood_diff")
+      ->excludes("--bbq");
+  app.add_option("--stereoset", pairs->stereoset_path, "StereoSet dev.json (intrasentence): SS, LMS and ICAT")
+      ->excludes("--bbq")->excludes("--crows-pairs");
   app.add_option("-s,--store", job->store_path, "SQLite results store")->capture_default_str();
   app.add_option("--json", job->json_path, "also write the metrics as JSON to this file");
   app.add_option("--limit", job->limit, "evaluate only the first N items")->check(CLI::NonNegativeNumber);
@@ -41,11 +50,21 @@ Runner add_eval(CLI::App& app) {
   app.add_option("--ngl,--n-gpu-layers", job->eval.context.n_gpu_layers, "layers to offload to the GPU")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("-q,--quiet", job->eval.quiet, "no progress or notes on stderr");
-  return [job, &app] {
+  return [job, pairs, &app] {
     std::string cmd = "qaudit eval";
     for (const auto& o : app.get_options())
       if (o->count() && o->get_name() != "--help") cmd += " " + o->get_name() + (o->get_expected_max() ? " " + fmt::format("{}", fmt::join(o->results(), " ")) : "");
     job->eval.command = cmd;
+    if (!pairs->crows_path.empty() || !pairs->stereoset_path.empty()) {
+      pairs->model_path = job->model_path;
+      pairs->store_path = job->store_path;
+      pairs->json_path = job->json_path;
+      pairs->limit = job->limit;
+      pairs->quiet = job->eval.quiet;
+      pairs->context = job->eval.context;
+      pairs->command = cmd;
+      return audit::run_pairs_job(*pairs);
+    }
     return audit::run_eval_job(*job);
   };
 }

@@ -12,7 +12,7 @@ Runner add_run(CLI::App& app) {
   struct Args {
     std::string spec_file, model, out, store, cache, shard, condition, polarity;
     std::vector<std::string> recipes, bbq, categories;
-    bool demo = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
+    bool demo = false, builtin = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
     std::optional<double> temperature, max_bb, max_usr, max_bias, max_kld, sample;
     std::string corpus;
     bool no_ppl = false;
@@ -26,7 +26,7 @@ Runner add_run(CLI::App& app) {
       "report.md, report.json, items.csv and junit.xml to --out, and print the gate.\n"
       "Exit status: 0; 1 with --gate when a check fails; 2 on an error.\n"
       "Examples:\n"
-      "  qaudit run                                    # generated demo model, default ladder, demo suite\n"
+      "  qaudit run                                    # generated demo model, default ladder, built-in suite\n"
       "  qaudit run --print-spec > audit.toml          # start a spec from the defaults\n"
       "  qaudit run --spec audit.toml --gate\n"
       "  qaudit run -m model-f16.gguf -r Q8_0 -r Q4_K_M -r Q3_K_M -r affine:b4:g64 --bbq BBQ/data/Age.jsonl --demo\n"
@@ -35,7 +35,8 @@ Runner add_run(CLI::App& app) {
   app.add_option("-m,--model", a->model, "reference GGUF (F32/F16/BF16; default: a generated demo model)");
   app.add_option("-r,--recipe", a->recipes, "ladder rung (repeatable; replaces the spec's ladder), see `qaudit quantize --list`");
   app.add_option("--bbq", a->bbq, "a BBQ suite from these JSONL files (replaces the spec's suites)")->expected(1, -1);
-  app.add_flag("--demo", a->demo, "the built-in demo suite (with --bbq: both)");
+  app.add_flag("--builtin", a->builtin, "qaudit's built-in suite (2,592 items, nine dimensions; the default)");
+  app.add_flag("--demo", a->demo, "the 54-item demo suite (combine with --bbq / --builtin for several suites)");
   app.add_option("--categories", a->categories, "keep only these categories (every suite)")->expected(1, -1);
   app.add_option("--condition", a->condition, "keep only ambig or disambig items")->check(CLI::IsMember({"ambig", "disambig"}));
   app.add_option("--polarity", a->polarity, "keep only neg or nonneg questions")->check(CLI::IsMember({"neg", "nonneg"}));
@@ -75,7 +76,7 @@ Runner add_run(CLI::App& app) {
     if (!a->spec_file.empty()) audit::load_spec(a->spec_file, s);
     if (!a->model.empty()) s.reference = a->model;
     if (!a->recipes.empty()) s.recipes = a->recipes;
-    if (!a->bbq.empty() || a->demo) {
+    if (!a->bbq.empty() || a->demo || a->builtin) {
       s.suites.clear();
       if (!a->bbq.empty()) {
         audit::SuiteSpec b;
@@ -84,9 +85,10 @@ Runner add_run(CLI::App& app) {
         b.site = ErrorSite{"", 0, "--"};
         s.suites.push_back(b);
       }
+      if (a->builtin) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
       if (a->demo) s.suites.push_back(audit::SuiteSpec{"demo", {}, {}, ErrorSite{"", 0, "--"}});
     }
-    if (s.suites.empty()) s.suites.push_back(audit::SuiteSpec{"demo", {}, {}, ErrorSite{"", 0, "--"}});
+    if (s.suites.empty()) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
     for (auto& ss : s.suites) {
       if (!a->categories.empty()) ss.filter.categories = a->categories;
       if (!a->condition.empty()) ss.filter.condition = a->condition;

@@ -15,5 +15,6 @@ Runner add_run(CLI::App& app);
 Runner add_merge(CLI::App& app);
 Runner add_gate(CLI::App& app);
 Runner add_ppl(CLI::App& app);
+Runner add_suites(CLI::App& app);
 
 }  // namespace qaudit::cli

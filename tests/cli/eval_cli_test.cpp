@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "test_util.h"
@@ -182,4 +183,36 @@ TEST(EvalCli, DefaultRunUsesTheGeneratedDemoModelAndSaysItsNumbersMeanNothing) {
   EXPECT_NE(r.output.find("mean nothing"), std::string::npos);
   EXPECT_NE(r.output.find("demo — 54 items"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(dir / "qaudit.sqlite"));
+}
+
+TEST(EvalCli, CrowsPairsAndStereoSetScoreEverySentence) {
+  auto dir = test::temp_dir("pairs");
+  std::string store = (dir / "s.sqlite").string();
+  auto r = test::run(kBin + " eval -q -m " + test::tiny_model("llama") + " --crows-pairs " +
+                     test::shared_data("crows-pairs/crows_pairs_anonymized.csv") + " --limit 40 -s " + store + " --json " +
+                     (dir / "crows.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("pct_stereotype"), std::string::npos) << r.output;
+  std::ifstream f(dir / "crows.json");
+  auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["metrics"]["overall"]["n"], 40);
+  EXPECT_TRUE(j["metrics"].contains("direction:stereo"));
+  double pct = j["metrics"]["overall"]["pct_stereotype"];
+  EXPECT_GE(pct, 0.0);
+  EXPECT_LE(pct, 1.0);
+  EXPECT_EQ(query_int(store, "SELECT COUNT(*) FROM results WHERE mode='sentence-loglik'"), 40);
+  r = test::run(kBin + " eval -q -m " + test::tiny_model("llama") + " --stereoset " +
+                std::string(QAUDIT_TEST_SOURCE_DIR) + "/suites/fixtures/stereoset_small.json -s " + store);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ICAT"), std::string::npos) << r.output;
+  EXPECT_EQ(query_int(store, "SELECT COUNT(*) FROM results WHERE suite='stereoset'"), 5);
+  // Bad input: a CSV without the columns, a StereoSet example without its unrelated sentence.
+  std::ofstream(dir / "bad.csv") << "a,b\n1,2\n";
+  r = test::run(kBin + " eval -q --crows-pairs " + (dir / "bad.csv").string() + " -s " + store);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bad.csv:1: field 'sent_more': missing column"), std::string::npos) << r.output;
+  std::ofstream(dir / "bad.json") << R"({"data": {"intrasentence": [{"id": "x", "target": "t", "bias_type": "b", "sentences": [{"sentence": "s", "gold_label": "stereotype"}]}]}})";
+  r = test::run(kBin + " eval -q --stereoset " + (dir / "bad.json").string() + " -s " + store);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("anti-stereotype"), std::string::npos) << r.output;
 }
