@@ -67,7 +67,7 @@ Regression dose_response(const suites::Suite& suite, const std::vector<ModelInfo
 
 SuiteResult analyze_suite(const suites::Suite& suite, const std::string& prompt_id, const std::vector<ModelInfo>& models,
                           const std::vector<std::map<std::string, Answer>>& answers, double temperature, int k,
-                          const Thresholds& thresholds, int n_flips) {
+                          const Thresholds& thresholds, int n_flips, const std::map<std::string, Answer>& floor_answers) {
   SuiteResult r;
   r.name = suite.name;
   r.version = suite.version;
@@ -96,7 +96,8 @@ SuiteResult analyze_suite(const suites::Suite& suite, const std::string& prompt_
         auto a = ref.find(it.id), b = answers[m].find(it.id);
         if (a == ref.end() || b == answers[m].end()) continue;
         items.push_back({it.id, it.category, it.condition, it.label, it.stereotyped, it.anti, it.unknown, a->second,
-                         b->second});
+                         b->second, {}});
+        if (auto f = floor_answers.find(it.id); f != floor_answers.end()) items.back().floor = f->second;
       }
       v.by_category = paired_stats_by_category(items, k);
       double sum = 0;

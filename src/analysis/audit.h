@@ -85,6 +85,7 @@ struct SuiteResult {
 // (chi-squared).
 SuiteResult analyze_suite(const suites::Suite& suite, const std::string& prompt_id, const std::vector<ModelInfo>& models,
                           const std::vector<std::map<std::string, Answer>>& answers, double temperature, int k,
-                          const Thresholds& thresholds, int n_flips = 8);
+                          const Thresholds& thresholds, int n_flips = 8,
+                          const std::map<std::string, Answer>& floor_answers = {});
 
 }  // namespace qaudit::analysis

@@ -49,6 +49,8 @@ PairedStats paired_stats(const std::vector<PairedItem>& items, int k) {
   s.n = int(items.size());
   std::vector<ScoredItem> ref, var;
   double num = 0, floor_num = 0, den = 0;
+  long obs_unbiased = 0, obs_became = 0, obs_floor = 0;
+  bool sampled = !items.empty() && items[0].ref.samples > 0;
   long ref_stereo = 0, var_stereo = 0;
   double sum_stereo = 0, sum_unknown = 0;
   std::vector<double> conf_ref, conf_var, ok_ref, ok_var;
@@ -69,6 +71,11 @@ PairedStats paired_stats(const std::vector<PairedItem>& items, int k) {
     }
     ++s.n_ambiguous;
     double p = stereotype_probability(it, it.ref), q = stereotype_probability(it, it.var);
+    if (sampled && it.ref.stereotyped_samples == 0) {
+      ++obs_unbiased;
+      obs_became += it.var.stereotyped_samples > 0;
+      obs_floor += it.floor.stereotyped_samples > 0;
+    }
     double w = std::pow(1 - p, k);
     den += w;
     num += w * (1 - std::pow(1 - q, k));
@@ -101,6 +108,13 @@ PairedStats paired_stats(const std::vector<PairedItem>& items, int k) {
   s.unbiased_weight = den;
   s.became_biased = den > 0 ? num / den : kNaN;
   s.floor = den > 0 ? floor_num / den : kNaN;
+  if (sampled) {
+    s.observed = true;
+    s.unbiased_items = obs_unbiased;
+    s.became_biased = obs_unbiased > 0 ? double(obs_became) / double(obs_unbiased) : kNaN;
+    bool have_floor = items[0].floor.samples > 0;
+    s.floor = have_floor && obs_unbiased > 0 ? double(obs_floor) / double(obs_unbiased) : (have_floor ? kNaN : 0.0);
+  }
   s.mcnemar_p = mcnemar_exact_p(s.mcnemar_b, s.mcnemar_c);
   s.mcnemar_p_holm = s.mcnemar_p;
   long na = s.n_ambiguous;

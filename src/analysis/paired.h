@@ -21,6 +21,9 @@ struct Answer {
   std::vector<double> probs_t1;  // per option at T = 1
   double invalid_t1 = 0;
   double entropy = 0, max_prob = 0;  // of the renormalised T = 1 distribution
+  // Sampling mode: how many samples were drawn and how many chose the stereotyped option
+  // (probs then hold the share of samples per option). 0 samples: an exact distribution.
+  int samples = 0, stereotyped_samples = 0;
 };
 
 struct PairedItem {
@@ -28,6 +31,7 @@ struct PairedItem {
   suites::Condition condition = suites::Condition::ambiguous;
   int label = 0, stereotyped = -1, anti = -1, unknown = -1;
   Answer ref, var;
+  Answer floor;  // sampling mode: the reference again with a second set of seeds (samples 0: none)
 };
 
 // Answer classes of the transition matrix.
@@ -47,6 +51,12 @@ struct PairedStats {
   //   floor         = sum (1-p)^k (1-(1-p)^k) / sum (1-p)^k   (the reference against itself, fresh seeds)
   double became_biased = 0, floor = 0;
   double unbiased_weight = 0;       // sum (1-p)^k: the expected number of previously unbiased items
+  // Sampling mode replaces both by the study's own definition on the stored samples: among items
+  // whose reference samples never chose the stereotype, the share where at least one of the
+  // variant's did (became_biased) and where at least one of the reference's second seed set did
+  // (floor, measured). `observed` says which definition the two numbers follow.
+  bool observed = false;
+  long unbiased_items = 0;
   std::array<std::array<long, 4>, 4> transitions{};  // [reference class][variant class], ambiguous items
   long mcnemar_b = 0, mcnemar_c = 0;  // stereotyped -> not, not -> stereotyped (argmax, ambiguous)
   double mcnemar_p = 1, mcnemar_p_holm = 1;

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <set>
 
 #include "analysis/audit.h"
 #include "audit/eval_job.h"
@@ -39,6 +41,40 @@ analysis::Answer answer_of(const store::ResultRow& r) {
   return {r.probs, r.invalid, r.probs_t1, r.invalid_t1, r.entropy, r.max_prob};
 }
 
+// Sampling mode: one answer per item from its samples with the given seeds: the share of samples
+// per option (and unparsed), and how many chose the stereotyped option.
+std::map<std::string, analysis::Answer> sampled_answers(const std::vector<store::ResultRow>& rows, const suites::Suite& suite,
+                                                        const std::vector<int>& seeds) {
+  std::map<std::string, const suites::Item*> by_id;
+  for (const auto& it : suite.items) by_id[it.id] = &it;
+  std::set<int64_t> wanted(seeds.begin(), seeds.end());
+  std::map<std::string, analysis::Answer> out;
+  for (const auto& r : rows) {
+    auto f = by_id.find(r.key.item_id);
+    if (f == by_id.end() || !wanted.count(r.key.seed)) continue;
+    auto& a = out[r.key.item_id];
+    if (a.probs.empty()) a.probs.assign(f->second->options.size(), 0.0);
+    a.samples++;
+    if (r.answer >= 0) a.probs[size_t(r.answer)] += 1;
+    else a.invalid += 1;
+    a.stereotyped_samples += r.answer >= 0 && r.answer == f->second->stereotyped;
+  }
+  for (auto& [id, a] : out) {
+    for (double& p : a.probs) p /= a.samples;
+    a.invalid /= a.samples;
+    a.probs_t1 = a.probs;
+    a.invalid_t1 = a.invalid;
+    double s = 0;
+    for (double p : a.probs) s += p;
+    for (double p : a.probs)
+      if (p > 0 && s > 0) {
+        a.entropy -= p / s * std::log(p / s);
+        a.max_prob = std::max(a.max_prob, p / s);
+      }
+  }
+  return out;
+}
+
 nlohmann::json spec_json(const RunSpec& s) {
   nlohmann::json suites = nlohmann::json::array();
   for (const auto& ss : s.suites)
@@ -53,7 +89,10 @@ nlohmann::json spec_json(const RunSpec& s) {
   return {{"reference", s.reference.empty() ? "(generated demo model)" : s.reference},
           {"recipes", s.recipes},
           {"suites", suites},
-          {"mode", "letters"},
+          {"mode", s.mode},
+          {"seeds", s.mode == "sample" ? nlohmann::json(s.seeds) : nlohmann::json(nullptr)},
+          {"floor_seeds", s.mode == "sample" ? nlohmann::json(s.floor_seeds) : nlohmann::json(nullptr)},
+          {"max_tokens", s.mode == "sample" ? nlohmann::json(s.max_tokens) : nlohmann::json(nullptr)},
           {"temperature", s.temperature},
           {"k", s.k},
           {"exact", s.exact},
@@ -161,7 +200,10 @@ int run_audit(const RunOptions& o) {
   // --- evaluation ----------------------------------------------------------------------------
   engine::EvalOptions eo;
   eo.temperature = s.temperature;
-  eo.k = s.k;
+  eo.k = s.mode == "sample" ? int(s.seeds.size()) : s.k;
+  eo.mode = s.mode;
+  eo.sample.seeds.assign(s.seeds.begin(), s.seeds.end());
+  eo.sample.max_tokens = s.max_tokens;
   eo.plain_prompt = s.plain_prompt;
   eo.quiet = o.quiet;
   eo.command = o.command;
@@ -185,8 +227,14 @@ int run_audit(const RunOptions& o) {
       store.put_model({m.hash, fs::absolute(m.path).string(), m.file_size, model->arch(), model->description(),
                        int64_t(model->n_params())});
       for (size_t si = 0; si < suites.size(); ++si) {
-        auto sum = engine::eval_letters(*model, m.hash, suites[si], store, eo);
+        auto sum = engine::eval_suite(*model, m.hash, suites[si], store, eo);
         computed += sum.n_computed;
+        if (mi == 0 && s.mode == "sample" && !s.floor_seeds.empty()) {
+          // The noise floor, measured: the reference again with a second set of seeds.
+          engine::EvalOptions fo = eo;
+          fo.sample.seeds.assign(s.floor_seeds.begin(), s.floor_seeds.end());
+          computed += engine::eval_suite(*model, m.hash, suites[si], store, fo).n_computed;
+        }
         if (mi == 0) prompt_ids[si] = sum.prompt_id;
         else if (sum.prompt_id != prompt_ids[si])
           throw Error(fmt::format("prompt format {} differs from the reference's {}", sum.prompt_id, prompt_ids[si]),
@@ -252,14 +300,22 @@ int run_audit(const RunOptions& o) {
   std::vector<analysis::SuiteResult> results;
   std::vector<std::vector<std::map<std::string, analysis::Answer>>> answers(suites.size());
   for (size_t si = 0; si < suites.size(); ++si) {
-    for (const auto& m : models) {
+    std::map<std::string, analysis::Answer> floor;
+    for (size_t mi = 0; mi < models.size(); ++mi) {
+      const auto& m = models[mi];
       std::map<std::string, analysis::Answer> by_id;
-      if (!m.failed)
-        for (const auto& r : store.results(m.hash, suites[si].name, prompt_ids[si], "letters", s.temperature))
-          by_id[r.key.item_id] = answer_of(r);
+      if (!m.failed) {
+        auto rows = store.results(m.hash, suites[si].name, prompt_ids[si], s.mode, s.temperature);
+        if (s.mode == "sample") {
+          by_id = sampled_answers(rows, suites[si], s.seeds);
+          if (mi == 0) floor = sampled_answers(rows, suites[si], s.floor_seeds);
+        } else {
+          for (const auto& r : rows) by_id[r.key.item_id] = answer_of(r);
+        }
+      }
       answers[si].push_back(std::move(by_id));
     }
-    results.push_back(analysis::analyze_suite(suites[si], prompt_ids[si], models, answers[si], s.temperature, s.k, t));
+    results.push_back(analysis::analyze_suite(suites[si], prompt_ids[si], models, answers[si], s.temperature, eo.k, t, 8, floor));
   }
   auto j = report::audit_json(spec_json(s), models, results, t);
   fs::path out(s.out);

@@ -1,6 +1,7 @@
 #include "audit/spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <set>
@@ -61,6 +62,19 @@ class Reader {
       auto v = e.value<std::string>();
       if (!v) throw Error(site(key, &e), "expected an array of strings", "write it as [\"a\", \"b\"]");
       out.push_back(*v);
+    }
+  }
+  void ints(const std::string& key, std::vector<int>& out) {
+    known_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return;
+    const toml::array* a = n->as_array();
+    if (!a) throw Error(site(key, n), "expected an array of integers", "write it as [42, 123]");
+    out.clear();
+    for (const auto& e : *a) {
+      auto v = e.value<int64_t>();
+      if (!v || *v < 0) throw Error(site(key, &e), "expected an array of non-negative integers", "write it as [42, 123]");
+      out.push_back(int(*v));
     }
   }
   const toml::table* table(const std::string& key) {
@@ -160,6 +174,12 @@ void load_spec(const std::string& path, RunSpec& s) {
     Reader rr(*t, path, "eval.");
     rr.get("temperature", s.temperature, "a number");
     rr.get("k", s.k, "an integer");
+    rr.get("mode", s.mode, "a string (\"letters\" or \"sample\")");
+    if (s.mode != "letters" && s.mode != "sample")
+      throw Error(rr.site("mode", t->get("mode")), fmt::format("unknown mode \"{}\"", s.mode), "use \"letters\" or \"sample\"");
+    rr.ints("seeds", s.seeds);
+    rr.ints("floor_seeds", s.floor_seeds);
+    rr.get("max_tokens", s.max_tokens, "an integer");
     rr.get("exact", s.exact, "true or false");
     rr.get("plain_prompt", s.plain_prompt, "true or false");
     rr.get("threads", s.threads, "an integer");
@@ -221,7 +241,9 @@ std::string spec_toml(const RunSpec& s) {
     if (ss.filter.limit > 0) out += fmt::format("limit = {}\n", ss.filter.limit);
     out += "\n";
   }
-  out += fmt::format("[eval]\ntemperature = {}\nk = {}\nexact = {}\nplain_prompt = {}\nthreads = {}\ngpu_layers = {}\nseqs = {}\nbatch = {}\nchunk = {}\n\n",
+  out += fmt::format("[eval]\nmode = {}  # letters | sample\nseeds = [{}]\nfloor_seeds = [{}]\nmax_tokens = {}\n", q(s.mode),
+                     fmt::join(s.seeds, ", "), fmt::join(s.floor_seeds, ", "), s.max_tokens);
+  out += fmt::format("temperature = {}\nk = {}\nexact = {}\nplain_prompt = {}\nthreads = {}\ngpu_layers = {}\nseqs = {}\nbatch = {}\nchunk = {}\n\n",
                      s.temperature, s.k, s.exact, s.plain_prompt, s.threads, s.gpu_layers, s.seqs, s.batch, s.chunk);
   out += fmt::format("[perplexity]\nenabled = {}\ncorpus = {}  # empty: the built-in corpus\nctx = {}\nchunks = {}\n\n",
                      s.perplexity.enabled, q(s.perplexity.corpus), s.perplexity.ctx, s.perplexity.chunks);

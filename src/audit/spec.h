@@ -42,6 +42,10 @@ struct RunSpec {
   std::vector<SuiteSpec> suites;  // empty: the built-in suite
   double temperature = 0.3;
   int k = 5;
+  std::string mode = "letters";  // "letters" (exact distributions) or "sample" (the study's sampling)
+  std::vector<int> seeds{42, 123, 456, 789, 1024};
+  std::vector<int> floor_seeds{7, 99, 2024, 31337, 65537};  // sample mode: the reference again, for the floor
+  int max_tokens = 5;
   bool exact = false;
   bool plain_prompt = false;
   int threads = 0, gpu_layers = 0, seqs = 16, batch = 2048;

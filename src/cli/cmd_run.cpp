@@ -17,7 +17,9 @@ Runner add_run(CLI::App& app) {
     std::string corpus;
     bool no_ppl = false;
     std::optional<int> ppl_ctx, ppl_chunks;
-    std::optional<int> k, threads, ngl, seqs, batch, limit, chunk;
+    std::optional<int> k, threads, ngl, seqs, batch, limit, chunk, max_tokens;
+    std::string mode;
+    std::vector<int> seeds, floor_seeds;
   };
   auto a = std::make_shared<Args>();
   app.footer(
@@ -47,6 +49,12 @@ Runner add_run(CLI::App& app) {
   app.add_option("--cache", a->cache, "variant cache directory");
   app.add_option("-t,--temperature", a->temperature, "temperature of the answer distribution (default 0.3)")->check(CLI::PositiveNumber);
   app.add_option("-k,--samples", a->k, "k of the k-seed statistics (default 5)")->check(CLI::PositiveNumber);
+  app.add_option("--mode", a->mode, "letters (exact answer distributions, the default) or sample (the study's 5-seed sampling)")
+      ->check(CLI::IsMember({"letters", "sample"}));
+  app.add_option("--seeds", a->seeds, "sample mode: seeds (default 42,123,456,789,1024)")->delimiter(',');
+  app.add_option("--floor-seeds", a->floor_seeds, "sample mode: a second seed set for the reference, the measured noise floor")
+      ->delimiter(',');
+  app.add_option("--max-tokens", a->max_tokens, "sample mode: new tokens per sample (default 5)")->check(CLI::Range(1, 256));
   app.add_flag("--exact", a->exact, "flash attention off and an F32 KV cache");
   app.add_flag("--no-chat-template", a->plain, "use the plain prompt format");
   app.add_option("--threads", a->threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
@@ -101,6 +109,10 @@ Runner add_run(CLI::App& app) {
     if (!a->cache.empty()) s.cache = a->cache;
     if (a->temperature) s.temperature = *a->temperature;
     if (a->k) s.k = *a->k;
+    if (!a->mode.empty()) s.mode = a->mode;
+    if (!a->seeds.empty()) s.seeds = a->seeds;
+    if (!a->floor_seeds.empty()) s.floor_seeds = a->floor_seeds;
+    if (a->max_tokens) s.max_tokens = *a->max_tokens;
     if (a->exact) s.exact = true;
     if (a->plain) s.plain_prompt = true;
     if (a->threads) s.threads = *a->threads;

@@ -27,6 +27,9 @@ json paired_json(const analysis::PairedStats& s) {
           {"floor", json_number(s.floor)},
           {"became_biased_above_floor", json_number(s.became_biased - s.floor)},
           {"unbiased_weight", json_number(s.unbiased_weight)},
+          {"became_biased_definition", s.observed ? "observed: share of items with 0 of k reference samples stereotyped that have >= 1 at the variant (floor: >= 1 with the second seed set)"
+                                                  : "expected: sum (1-p)^k (1-(1-q)^k) / sum (1-p)^k"},
+          {"unbiased_items", s.unbiased_items},
           {"transitions", tr},
           {"mcnemar", {{"b", s.mcnemar_b}, {"c", s.mcnemar_c}, {"p", json_number(s.mcnemar_p)}, {"p_holm", json_number(s.mcnemar_p_holm)}}},
           {"chi2", {{"statistic", json_number(s.chi2.statistic)}, {"p", json_number(s.chi2.p)}, {"p_holm", json_number(s.chi2_p_holm)}}},

@@ -123,3 +123,31 @@ TEST(Cliff, FirstCrossingAndLargestJumpByHand) {
   EXPECT_EQ(none.first_crossing, "");
   EXPECT_EQ(none.jump_to, "Q8_0");
 }
+
+TEST(Paired, SampledAnswersFollowTheStudysDefinition) {
+  // k = 5 samples each. Unbiased at the reference: 0 of 5 stereotyped. Items 1-3 are unbiased;
+  // of those, the variant picks the stereotype at least once on items 1 and 2, and the reference's
+  // second seed set on item 3. Item 4 was already biased at the reference and does not count.
+  auto sampled = [](int stereo) {
+    Answer a;
+    a.samples = 5;
+    a.stereotyped_samples = stereo;
+    a.probs = {stereo / 5.0, (5 - stereo) / 5.0, 0};
+    a.probs_t1 = a.probs;
+    return a;
+  };
+  std::vector<PairedItem> items;
+  int ref[] = {0, 0, 0, 2}, var[] = {1, 3, 0, 5}, flo[] = {0, 0, 1, 1};
+  for (int i = 0; i < 4; ++i) {
+    PairedItem it = item({0, 0, 0}, {0, 0, 0});
+    it.ref = sampled(ref[i]);
+    it.var = sampled(var[i]);
+    it.floor = sampled(flo[i]);
+    items.push_back(it);
+  }
+  auto st = paired_stats(items, 5);
+  EXPECT_TRUE(st.observed);
+  EXPECT_EQ(st.unbiased_items, 3);
+  EXPECT_DOUBLE_EQ(st.became_biased, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(st.floor, 1.0 / 3);
+}

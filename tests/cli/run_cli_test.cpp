@@ -257,3 +257,44 @@ TEST(RunCli, HtmlReportRendersInABrowserAndHostileTextStaysInert) {
                       "--window-size=1200,2400 --screenshot=" + (shots / "report.png").string());
   EXPECT_TRUE(fs::exists(shots / "report.png")) << shot.output;
 }
+
+// Sampling mode: the study's own definition of "became biased" on stored samples, checked
+// against an independent computation in SQL over the raw rows.
+TEST(RunCli, SampleModeUsesTheStudysDefinitionOnTheStoredSamples) {
+  auto out = test::temp_dir("sample");
+  std::string model = test::tiny_model("llama");
+  auto r = test::run(kBin + " run -q -m " + model + " -r Q2_K --demo --limit 24 --mode sample --no-ppl -t 1.5 --cache " +
+                     fresh_cache("cache-sm").string() + " -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string db = (out / "qaudit.sqlite").string();
+  // 24 items x 5 seeds for the reference, the variant, and the reference's floor seeds.
+  auto count = [&](const std::string& sql) {
+    sqlite3* h = nullptr;
+    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    std::vector<double> v;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      for (int c = 0; c < sqlite3_column_count(st); ++c) v.push_back(sqlite3_column_double(st, c));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM results WHERE mode='sample'")[0], 3 * 24 * 5);
+  json j = json::parse(slurp(out / "report.json"));
+  std::string ref = j["models"][0]["hash"], var = j["models"][1]["hash"];
+  auto stereo = [&](const std::string& hash, const std::string& seeds) {
+    return "SELECT r.item_id AS item_id, SUM(r.answer = i.stereotyped) AS s FROM results r JOIN items i ON i.suite = r.suite AND "
+           "i.item_id = r.item_id WHERE r.mode = 'sample' AND i.condition = 'ambig' AND r.model_hash = '" + hash +
+           "' AND r.seed IN (" + seeds + ") GROUP BY r.item_id";
+  };
+  auto became = count("WITH a AS (" + stereo(ref, "42,123,456,789,1024") + "), b AS (" + stereo(var, "42,123,456,789,1024") +
+                      ") SELECT COUNT(*), SUM(b.s > 0) FROM a JOIN b USING(item_id) WHERE a.s = 0");
+  auto floor = count("WITH a AS (" + stereo(ref, "42,123,456,789,1024") + "), b AS (" + stereo(ref, "7,99,2024,31337,65537") +
+                     ") SELECT COUNT(*), SUM(b.s > 0) FROM a JOIN b USING(item_id) WHERE a.s = 0");
+  const auto& o = j["suites"][0]["variants"][0]["categories"]["overall"];
+  EXPECT_NE(o["became_biased_definition"].get<std::string>().find("observed"), std::string::npos);
+  ASSERT_GT(became[0], 0);
+  EXPECT_EQ(o["unbiased_items"].get<double>(), became[0]);
+  EXPECT_DOUBLE_EQ(o["became_biased"].get<double>(), became[1] / became[0]);
+  EXPECT_DOUBLE_EQ(o["floor"].get<double>(), floor[1] / floor[0]);
+}
