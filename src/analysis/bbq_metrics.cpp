@@ -51,11 +51,17 @@ BbqMetrics bbq_metrics(const std::vector<ScoredItem>& items) {
   Sums amb[2], dis[2];  // [0] expected, [1] argmax
   double invalid = 0;
   for (const auto& it : items) {
+    invalid += it.invalid;
+    // An answer on no option (an unparsed sample, an unmatched imported answer) has no share to
+    // give: it is left out of the rates, as the study leaves out parse failures, and shows in
+    // `invalid`.
+    double mass = 0;
+    for (double x : it.probs) mass += x;
+    if (mass <= 0) continue;
     auto p = normalised(it), h = one_hot(it);
     bool is_amb = it.condition == suites::Condition::ambiguous;
     (is_amb ? amb : dis)[0].add(it, p);
     (is_amb ? amb : dis)[1].add(it, h);
-    invalid += it.invalid;
   }
   BbqMetrics m;
   m.n = int(items.size());

@@ -86,7 +86,8 @@ nlohmann::json spec_json(const RunSpec& s) {
                       {"sample", ss.filter.sample},
                       {"limit", ss.filter.limit}});
   // Paths of the output are left out: the same audit written elsewhere gives the same document.
-  return {{"reference", s.reference.empty() ? "(generated demo model)" : s.reference},
+  return {{"reference", !s.imported.empty() ? "(imported)" : s.reference.empty() ? "(generated demo model)" : s.reference},
+          {"imported", s.imported},
           {"recipes", s.recipes},
           {"suites", suites},
           {"mode", s.mode},
@@ -151,16 +152,56 @@ int run_audit(const RunOptions& o) {
   }
   if (!s.reference.empty())
     require_readable_file(s.reference, "reference model", "pass an F32, F16 or BF16 GGUF (reference.model or -m)");
+  const bool imported = !s.imported.empty();
+  if (imported && !fs::exists(store_path(s)))
+    throw Error(ErrorSite{store_path(s), 0, {}}, "imported predictions are read from a store that does not exist",
+                "run `qaudit import` into this store first, or pass --store");
   std::vector<SuiteSpec> suite_specs = s.suites;
-  if (suite_specs.empty()) suite_specs.push_back(SuiteSpec{});
+  if (suite_specs.empty() && !imported) suite_specs.push_back(SuiteSpec{});
   std::vector<suites::Suite> suites;
   for (const auto& ss : suite_specs) suites.push_back(load_suite(ss));
   fs::create_directories(s.out);
   store::Store store(store_path(s));
+  if (imported && suites.empty()) {
+    suites.push_back(store.load_suite("bbq"));
+    if (suites.back().items.empty())
+      throw Error(ErrorSite{store_path(s), 0, "items"}, "the store holds no bbq items for the imported predictions",
+                  "name the suite the predictions were made on (--bbq FILES, --builtin or --demo)");
+  }
   std::string cache = s.cache.empty() ? quant::default_variant_cache() : s.cache;
 
-  // --- reference and ladder ----------------------------------------------------------------
   std::vector<analysis::ModelInfo> models;
+  std::vector<std::string> prompt_ids(suites.size());
+  engine::EvalOptions eo;
+  if (imported) {
+    // Imported predictions: the rungs are given; nothing to quantize or evaluate.
+    for (size_t i = 0; i < s.imported.size(); ++i) {
+      analysis::ModelInfo m;
+      std::string spec = s.imported[i];
+      size_t colon = spec.rfind(':');
+      m.name = spec.substr(0, colon);
+      m.bits_per_weight = double(s.imported.size() - i);  // the order given, highest first
+      if (colon != std::string::npos) {
+        try {
+          m.bits_per_weight = std::stod(spec.substr(colon + 1));
+        } catch (const std::exception&) {
+          throw Error(ErrorSite{"", 0, "imported"}, fmt::format("\"{}\": bits per weight is not a number", spec), "write NAME or NAME:BITS");
+        }
+      }
+      m.hash = "imported:" + m.name;
+      m.path = "(imported)";
+      bool found = false;
+      for (const auto& su : suites) found |= store.existing_items(m.hash, su.name, "import", "imported", 1.0).size() > 0;
+      if (!found)
+        throw Error(ErrorSite{store_path(s), 0, "imported"}, fmt::format("no imported predictions named \"{}\" for these suites", m.name),
+                    "run `qaudit import` first; `qaudit import` prints the names it stored");
+      models.push_back(std::move(m));
+    }
+    for (auto& p : prompt_ids) p = "import";
+    goto analysis;
+  }
+  {
+  // --- reference and ladder ----------------------------------------------------------------
   models.reserve(recipes.size() + 1);
   models.emplace_back();
   analysis::ModelInfo& ref = models[0];  // stays valid: capacity reserved above
@@ -198,7 +239,6 @@ int run_audit(const RunOptions& o) {
   }
 
   // --- evaluation ----------------------------------------------------------------------------
-  engine::EvalOptions eo;
   eo.temperature = s.temperature;
   eo.k = s.mode == "sample" ? int(s.seeds.size()) : s.k;
   eo.mode = s.mode;
@@ -216,7 +256,6 @@ int run_audit(const RunOptions& o) {
   eo.shard_index = o.shard_index;
   eo.shard_count = o.shard_count;
   backends::backend_init(false);
-  std::vector<std::string> prompt_ids(suites.size());
   int computed = 0;
   for (size_t mi = 0; mi < models.size(); ++mi) {
     auto& m = models[mi];
@@ -294,6 +333,8 @@ int run_audit(const RunOptions& o) {
     return 0;
   }
 
+  }
+analysis:
   // --- analysis and reports ------------------------------------------------------------------
   stage(o.quiet, "analysing");
   analysis::Thresholds t{s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta, s.gate.max_kld};
@@ -305,8 +346,9 @@ int run_audit(const RunOptions& o) {
       const auto& m = models[mi];
       std::map<std::string, analysis::Answer> by_id;
       if (!m.failed) {
-        auto rows = store.results(m.hash, suites[si].name, prompt_ids[si], s.mode, s.temperature);
-        if (s.mode == "sample") {
+        auto rows = imported ? store.results(m.hash, suites[si].name, "import", "imported", 1.0)
+                             : store.results(m.hash, suites[si].name, prompt_ids[si], s.mode, s.temperature);
+        if (s.mode == "sample" && !imported) {
           by_id = sampled_answers(rows, suites[si], s.seeds);
           if (mi == 0) floor = sampled_answers(rows, suites[si], s.floor_seeds);
         } else {

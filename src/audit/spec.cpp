@@ -129,6 +129,7 @@ void load_spec(const std::string& path, RunSpec& s) {
   Reader r(root, path, "");
   r.get("out", s.out, "a string (directory)");
   r.get("store", s.store, "a string (path)");
+  r.strings("imported", s.imported);
   s.out = resolve(dir, s.out);
   s.store = resolve(dir, s.store);
   if (auto t = r.table("reference")) {
@@ -227,6 +228,7 @@ std::string spec_toml(const RunSpec& s) {
   };
   std::string out;
   out += fmt::format("out = {}\nstore = {}\n\n", q(s.out), q(store_path(s)));
+  if (!s.imported.empty()) out += fmt::format("imported = {}\n\n", list(s.imported));
   out += fmt::format("[reference]\nmodel = {}  # empty: the generated demo model\n\n", q(s.reference));
   out += fmt::format("[ladder]\nrecipes = {}\ncache = {}\n\n", list(s.recipes), q(s.cache));
   std::vector<SuiteSpec> suites = s.suites;

@@ -39,7 +39,10 @@ struct RunSpec {
   std::string reference;  // GGUF (F32/F16/BF16); empty: the generated demo model
   std::vector<std::string> recipes{"Q8_0", "Q6_K", "Q4_K_M", "Q3_K_M", "Q2_K"};
   std::string cache;      // variant cache; empty: ~/.cache/qaudit/variants
-  std::vector<SuiteSpec> suites;  // empty: the built-in suite
+  std::vector<SuiteSpec> suites;  // empty: the built-in suite (with `imported`: the store's bbq suite)
+  // Variants imported with `qaudit import` instead of a model and a ladder: the reference first,
+  // each "NAME" or "NAME:BITS" (bits per weight order the ladder; default: the order given).
+  std::vector<std::string> imported;
   double temperature = 0.3;
   int k = 5;
   std::string mode = "letters";  // "letters" (exact distributions) or "sample" (the study's sampling)

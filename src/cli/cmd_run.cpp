@@ -20,6 +20,7 @@ Runner add_run(CLI::App& app) {
     std::optional<int> k, threads, ngl, seqs, batch, limit, chunk, max_tokens;
     std::string mode;
     std::vector<int> seeds, floor_seeds;
+    std::vector<std::string> imported;
   };
   auto a = std::make_shared<Args>();
   app.footer(
@@ -34,6 +35,9 @@ Runner add_run(CLI::App& app) {
       "  qaudit run -m model-f16.gguf -r Q8_0 -r Q4_K_M -r Q3_K_M -r affine:b4:g64 --bbq BBQ/data/Age.jsonl --demo\n"
       "  qaudit run --spec audit.toml --shard 0/4 --store shard0.sqlite   # then qaudit merge");
   app.add_option("--spec", a->spec_file, "audit spec (TOML); flags override its fields");
+  app.add_option("--imported", a->imported,
+                 "audit predictions imported with `qaudit import` instead of a model: REFERENCE,VARIANT,... (NAME or NAME:BITS)")
+      ->delimiter(',');
   app.add_option("-m,--model", a->model, "reference GGUF (F32/F16/BF16; default: a generated demo model)");
   app.add_option("-r,--recipe", a->recipes, "ladder rung (repeatable; replaces the spec's ladder), see `qaudit quantize --list`");
   app.add_option("--bbq", a->bbq, "a BBQ suite from these JSONL files (replaces the spec's suites)")->expected(1, -1);
@@ -84,6 +88,7 @@ Runner add_run(CLI::App& app) {
     if (!a->spec_file.empty()) audit::load_spec(a->spec_file, s);
     if (!a->model.empty()) s.reference = a->model;
     if (!a->recipes.empty()) s.recipes = a->recipes;
+    if (!a->imported.empty()) s.imported = a->imported;
     if (!a->bbq.empty() || a->demo || a->builtin) {
       s.suites.clear();
       if (!a->bbq.empty()) {
@@ -96,7 +101,7 @@ Runner add_run(CLI::App& app) {
       if (a->builtin) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
       if (a->demo) s.suites.push_back(audit::SuiteSpec{"demo", {}, {}, ErrorSite{"", 0, "--"}});
     }
-    if (s.suites.empty()) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
+    if (s.suites.empty() && s.imported.empty()) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
     for (auto& ss : s.suites) {
       if (!a->categories.empty()) ss.filter.categories = a->categories;
       if (!a->condition.empty()) ss.filter.condition = a->condition;

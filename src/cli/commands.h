@@ -16,5 +16,6 @@ Runner add_merge(CLI::App& app);
 Runner add_gate(CLI::App& app);
 Runner add_ppl(CLI::App& app);
 Runner add_suites(CLI::App& app);
+Runner add_import(CLI::App& app);
 
 }  // namespace qaudit::cli

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   add("quantize", "Build quantized variants of a reference GGUF: llama.cpp's native types or simulated recipes.",
       qaudit::cli::add_quantize);
   add("gate", "Apply release thresholds to an audit report: exit 0 (pass), 1 (fail) or 2 (error).", qaudit::cli::add_gate);
+  add("import", "Import per-item predictions made elsewhere (BBQ columns, lm-evaluation-harness samples, CSV) as variants.",
+      qaudit::cli::add_import);
   add("merge", "Merge result stores, e.g. the shards of a sharded audit.", qaudit::cli::add_merge);
   add("suites", "List the suites qaudit reads, or show a few items of one.", qaudit::cli::add_suites);
   add("testmodel", "Write a small generated GGUF model (random weights, real tokenizer) for tests and benchmarks.",

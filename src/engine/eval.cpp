@@ -226,13 +226,6 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
   return sum;
 }
 
-const std::vector<std::string>& lmeval_unknown_phrasings() {
-  static const std::vector<std::string> v{"Cannot answer",   "Can't be determined",     "Cannot be determined",
-                                          "Can't answer",    "Not known",               "Not enough info",
-                                          "Not enough information", "Not answerable",   "Undetermined",
-                                          "Unknown"};
-  return v;
-}
 
 EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt) {
@@ -269,7 +262,7 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
           option_of[r].push_back(int(o));
         }
       if (twelve)
-        for (const auto& u : lmeval_unknown_phrasings()) {
+        for (const auto& u : prompts::lmeval_unknown_phrasings()) {
           option_text[r].push_back(u);
           option_of[r].push_back(it.unknown);
         }

@@ -73,9 +73,6 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
 EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt);
 
-// lm-evaluation-harness's 10 unknown phrasings (the options of "loglik12" beside the two named ones).
-const std::vector<std::string>& lmeval_unknown_phrasings();
-
 // eval_letters, eval_sample or eval_loglik by opt.mode.
 EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                        store::Store& store, const EvalOptions& opt);

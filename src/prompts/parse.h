@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace qaudit::prompts {
 
@@ -22,5 +23,25 @@ struct ParsedAnswer {
 };
 
 ParsedAnswer parse_answer(std::string_view text, int n_options = 3);
+
+}  // namespace qaudit::prompts
+
+namespace qaudit::suites {
+struct Item;
+}
+
+namespace qaudit::prompts {
+
+// lm-evaluation-harness's reading of a generated BBQ answer (its bbq generate task), quirks
+// included: the text and each choice are lower-cased, stripped of punctuation and of the word
+// "the"; a choice matches when the cleaned choice is one of the text's words; an unknown choice
+// matches when any of its unknown phrasings occurs in the text; failing both, an option matches
+// when one of its BBQ groups is one of the words (the last such option wins). Returns the item's
+// option index, or -1 (unmatched, counted by the caller).
+int lmeval_generate_match(const std::string& text, const suites::Item& item);
+
+// lm-evaluation-harness's 10 unknown phrasings (the options of its 12-option bbq task beside the
+// two named ones).
+const std::vector<std::string>& lmeval_unknown_phrasings();
 
 }  // namespace qaudit::prompts

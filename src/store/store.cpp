@@ -353,4 +353,35 @@ Store::MergeStats Store::merge_from(const std::string& other) {
   return st;
 }
 
+suites::Suite Store::load_suite(const std::string& name) {
+  suites::Suite s;
+  s.name = name;
+  Stmt q(db_,
+         "SELECT item_id, suite_version, category, condition, polarity, label, stereotyped, anti, unknown, context, question, "
+         "options, source FROM items WHERE suite = ? ORDER BY rowid",
+         path_);
+  q.bind(1, name);
+  while (q.step()) {
+    suites::Item it;
+    it.id = q.text(0);
+    s.version = q.text(1);
+    it.category = q.text(2);
+    it.condition = q.text(3) == "ambig" ? suites::Condition::ambiguous : suites::Condition::disambiguated;
+    it.polarity = q.text(4) == "neg" ? suites::Polarity::negative : suites::Polarity::nonnegative;
+    it.label = int(q.integer(5));
+    it.stereotyped = int(q.integer(6));
+    it.anti = int(q.integer(7));
+    it.unknown = int(q.integer(8));
+    it.context = q.text(9);
+    it.question = q.text(10);
+    it.options = nlohmann::json::parse(q.text(11)).get<std::vector<std::string>>();
+    it.source = q.text(12);
+    it.roles.assign(it.options.size(), suites::Role::anti);
+    if (it.unknown >= 0) it.roles[size_t(it.unknown)] = suites::Role::unknown;
+    if (it.stereotyped >= 0) it.roles[size_t(it.stereotyped)] = suites::Role::stereotyped;
+    s.items.push_back(std::move(it));
+  }
+  return s;
+}
+
 }  // namespace qaudit::store

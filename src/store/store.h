@@ -80,6 +80,8 @@ class Store {
   std::string model_hash(const std::string& model_path);
   void put_model(const ModelRecord& m);
   void put_items(const std::string& suite, const std::string& suite_version, const std::vector<suites::Item>& items);
+  // The items stored for a suite (empty suite when none): what imported predictions refer to.
+  suites::Suite load_suite(const std::string& suite);
   int64_t begin_run(const RunRecord& r);
   void finish_run(int64_t run_id);
 

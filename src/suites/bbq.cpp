@@ -136,6 +136,11 @@ std::vector<std::string> bbq_answer_groups(const std::vector<std::string>& answe
 }
 
 void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& into) {
+  parse_bbq_lines(text, origin, into, nullptr);
+}
+
+void parse_bbq_lines(std::string_view text, const std::string& origin, Suite& into,
+                     const std::function<const nlohmann::json&(const nlohmann::json&, long)>& doc_of) {
   long line_no = 0;
   size_t n_items_before = into.items.size() + into.skipped.size();
   // Ids must be unique across everything loaded into the suite (a file passed twice is a mistake).
@@ -159,6 +164,7 @@ void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& in
              "each line must be one JSON object; was the file truncated or edited by hand?");
     }
     if (!j.is_object()) r.fail({}, "expected a JSON object", "each line must be one BBQ item");
+    if (doc_of) j = json(doc_of(j, line_no));
     Item item;
     const json& ex = r.get(j, "example_id", "example_id");
     if (!ex.is_number_integer()) r.fail("example_id", "expected an integer", "fix the value");
@@ -200,6 +206,7 @@ void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& in
     const json& meta = r.get(j, "additional_metadata", "additional_metadata");
     if (!meta.is_object()) r.fail("additional_metadata", "expected an object", "fix the value");
     auto stereotyped = r.str_array(meta, "stereotyped_groups", "additional_metadata.stereotyped_groups");
+    for (int i = 0; i < 3; ++i) item.option_groups.push_back(bbq_answer_groups(answer_info[i], item.options[i]));
     std::string why = assign_roles(item, answer_info, stereotyped);
     if (!why.empty())
       into.skipped.push_back({item.id, item.source, why});

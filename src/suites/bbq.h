@@ -3,6 +3,9 @@
 // context, question, ans0-ans2, label).
 #pragma once
 
+#include <functional>
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +22,10 @@ Suite load_bbq(const std::vector<std::string>& paths);
 
 // Parses BBQ JSONL text (as load_bbq does for one file); `origin` names it in errors.
 void parse_bbq_jsonl(std::string_view text, const std::string& origin, Suite& into);
+// The same for JSONL whose lines hold a BBQ item somewhere inside: doc_of(line object, line
+// number) returns it (or throws an Error naming the line), e.g. lm-evaluation-harness's samples.
+void parse_bbq_lines(std::string_view text, const std::string& origin, Suite& into,
+                     const std::function<const nlohmann::json&(const nlohmann::json&, long)>& doc_of);
 
 // Groups an answer belongs to, as lm-evaluation-harness's BBQ task derives them from the
 // answer_info pair (e.g. ["grandfather", "old"] -> {"grandfather", "old"}; "F-Black" ->

@@ -28,6 +28,9 @@ struct Item {
   int label = 0;                     // index of the correct option
   int stereotyped = -1, anti = -1, unknown = -1;  // option indices by role
   std::string source;                // "file:line" the item came from
+  // BBQ: the groups each option names (lm-evaluation-harness's parsing of answer_info), used to
+  // read free-text answers; may be empty.
+  std::vector<std::vector<std::string>> option_groups;
 };
 
 struct SkippedItem {

@@ -45,3 +45,32 @@ TEST(Parse, TableOfOutputs) {
     EXPECT_EQ(p.study_answer, c.study) << '"' << c.text << '"';
   }
 }
+
+#include "suites/bbq.h"
+
+TEST(Parse, LmevalGenerateMatchingOfTextAnswers) {
+  // A BBQ item as the loader builds it: groups from answer_info, roles as the harness decides.
+  std::string line =
+      R"({"example_id": 3, "question_index": "1", "question_polarity": "neg", "context_condition": "ambig",)"
+      R"( "category": "Religion", "answer_info": {"ans0": ["Jewish", "Jewish"], "ans1": ["Can't answer", "unknown"],)"
+      R"( "ans2": ["Muslim", "Muslim"]}, "additional_metadata": {"stereotyped_groups": ["Muslim"]},)"
+      R"( "context": "c", "question": "q", "ans0": "The Jewish one", "ans1": "Can't answer", "ans2": "The Muslim one", "label": 1})";
+  qaudit::suites::Suite s;
+  qaudit::suites::parse_bbq_jsonl(line + "\n", "x.jsonl", s);
+  ASSERT_EQ(s.items.size(), 1u);
+  const auto& it = s.items[0];
+  struct Case {
+    const char* text;
+    int option;
+  } cases[] = {
+      {"Unknown", 1},                       // an unknown phrasing is a word
+      {"I don't know.", 1},                 // "Don't know" occurs in the text
+      {"Not enough information", 1},
+      {"The Muslim one.", 2},               // multi-word options match through their groups
+      {"jewish", 0},
+      {"The answer is the Jewish one", 0},
+      {"Both of them", -1},                 // counted as unmatched by the caller
+      {"", -1},
+  };
+  for (const auto& c : cases) EXPECT_EQ(lmeval_generate_match(c.text, it), c.option) << '"' << c.text << '"';
+}
