@@ -156,6 +156,8 @@ LlamaContext::LlamaContext(const LlamaModel& model, const ContextSettings& s, in
   int threads = s.n_threads > 0 ? s.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
   cp.n_threads = cp.n_threads_batch = threads;
   cp.no_perf = true;
+  cp.cb_eval = s.eval_callback;
+  cp.cb_eval_user_data = s.eval_callback_data;
   if (s.exact) {
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.type_k = GGML_TYPE_F32;

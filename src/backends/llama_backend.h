@@ -12,6 +12,7 @@ struct llama_model;
 struct llama_context;
 struct llama_vocab;
 struct llama_sampler;
+struct ggml_tensor;
 
 namespace qaudit::backends {
 
@@ -27,6 +28,10 @@ struct ContextSettings {
   int n_seq = 16;        // sequences decoded side by side
   int n_ubatch = 0;      // tokens per compute pass (0: n_batch, one pass per decode)
   bool unified_kv = true;  // one KV cache for all sequences (shared prefixes); false: one per sequence
+  // Called by llama.cpp's scheduler for every graph node (ggml_backend_sched_eval_callback): with
+  // ask = true it answers whether it wants the node's data, then it is called again with it.
+  bool (*eval_callback)(::ggml_tensor* t, bool ask, void* user_data) = nullptr;
+  void* eval_callback_data = nullptr;
 };
 
 // Recorded with every stored result, e.g. "fa=auto kv=f16 batch=2048 seq=32".

@@ -17,5 +17,6 @@ Runner add_gate(CLI::App& app);
 Runner add_ppl(CLI::App& app);
 Runner add_suites(CLI::App& app);
 Runner add_import(CLI::App& app);
+Runner add_imatrix(CLI::App& app);
 
 }  // namespace qaudit::cli

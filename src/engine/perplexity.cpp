@@ -102,8 +102,8 @@ void compare(int n_vocab, const float* logits, const uint16_t* base, int tok, Pp
 // passes of 512 tokens; hands over the logits of positions n_ctx/2 .. n_ctx-1 of each.
 class ChunkRunner {
  public:
-  ChunkRunner(const backends::LlamaModel& model, const backends::ContextSettings& settings, int n_ctx)
-      : model_(model), n_ctx_(n_ctx), per_decode_(std::max(1, settings.n_batch / n_ctx)),
+  ChunkRunner(const backends::LlamaModel& model, const backends::ContextSettings& settings, int n_ctx, bool all_outputs = false)
+      : model_(model), n_ctx_(n_ctx), all_outputs_(all_outputs), per_decode_(std::max(1, settings.n_batch / n_ctx)),
         ctx_(model, layout(settings, n_ctx, per_decode_), per_decode_ * n_ctx) {}
 
   int per_decode() const { return per_decode_; }
@@ -118,7 +118,7 @@ class ChunkRunner {
     for (size_t c = 0; c < chunks.size(); ++c)
       for (int k = 0; k < n_ctx_; ++k) {
         backends::Token t = (k == 0 && add_bos) ? llama_vocab_bos(model_.vocab()) : chunks[c][k];
-        batch.push_back({t, k, {int32_t(c)}, k >= first});
+        batch.push_back({t, k, {int32_t(c)}, all_outputs_ || k >= first});
       }
     ctx_.decode(batch);
     for (size_t c = 0; c < chunks.size(); ++c)
@@ -134,7 +134,9 @@ class ChunkRunner {
     return s;
   }
   const backends::LlamaModel& model_;
-  int n_ctx_, per_decode_;
+  int n_ctx_;
+  bool all_outputs_;
+  int per_decode_;
   backends::LlamaContext ctx_;
 };
 
@@ -169,7 +171,7 @@ CorpusTokens corpus_tokens(const backends::LlamaModel& model, const std::string&
 
 void perplexity_chunks(const backends::LlamaModel& model, const backends::ContextSettings& settings,
                        const CorpusTokens& corpus, const std::vector<int>& chunks, const std::string& base_out,
-                       const std::function<void(int, PplChunk&&)>& on_chunk) {
+                       const std::function<void(int, PplChunk&&)>& on_chunk, bool all_outputs) {
   const int n_ctx = corpus.n_ctx, first = n_ctx / 2, n_vocab = model.n_vocab(), nv = base_stride(n_vocab);
   std::vector<int> todo = chunks;
   if (todo.empty())
@@ -189,7 +191,7 @@ void perplexity_chunks(const backends::LlamaModel& model, const backends::Contex
     out.write(reinterpret_cast<const char*>(&corpus.n_chunk), 4);
     out.write(reinterpret_cast<const char*>(corpus.tokens.data()), std::streamsize(corpus.tokens.size() * sizeof(backends::Token)));
   }
-  ChunkRunner runner(model, settings, n_ctx);
+  ChunkRunner runner(model, settings, n_ctx, all_outputs);
   const size_t per_chunk = size_t(n_ctx - 1 - first) * nv;
   for_chunk_groups(runner, todo, corpus.tokens.data(), n_ctx, [&](const std::vector<int>& ids, const std::vector<const backends::Token*>& ptrs) {
     std::vector<PplChunk> cs(ids.size());

@@ -36,9 +36,11 @@ CorpusTokens corpus_tokens(const backends::LlamaModel& model, const std::string&
 
 // Scores the chunks of `corpus` whose indices are in `chunks` (all when empty). With `base_out`
 // set, also writes the reference base file for every chunk (then `chunks` must be empty).
+// `all_outputs`: ask for the output of every position, not only the scored half (llama-imatrix
+// does, so that the last layer sees every token).
 void perplexity_chunks(const backends::LlamaModel& model, const backends::ContextSettings& settings,
                        const CorpusTokens& corpus, const std::vector<int>& chunks, const std::string& base_out,
-                       const std::function<void(int, PplChunk&&)>& on_chunk);
+                       const std::function<void(int, PplChunk&&)>& on_chunk, bool all_outputs = false);
 
 // A base file's header and tokens.
 struct BaseFile {

@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/gguf_file.h"
+#include "quant/imatrix.h"
 #include "quant/simulate.h"
 
 namespace qaudit::quant {
@@ -97,10 +98,13 @@ const NativeType* native_type(const Recipe& r) {
 
 void require_buildable(const Recipe& r) {
   const NativeType* nt = r.kind == Recipe::Kind::native ? native_type(r) : nullptr;
-  if (nt && nt->needs_imatrix)
+  if (nt && nt->needs_imatrix && r.imatrix.empty())
     throw Error(ErrorSite{"", 0, "recipe"}, fmt::format("{} needs an importance matrix", nt->name),
-                "compute one with llama.cpp's llama-imatrix on calibration text and quantize with llama-quantize "
-                "--imatrix, or choose a type that does not need one (e.g. Q2_K, IQ3_XXS, Q3_K_S)");
+                fmt::format("compute one with `qaudit imatrix -m REFERENCE.gguf --corpus calibration.txt -o imatrix.gguf` "
+                            "(or llama-imatrix) and use the recipe {}+imatrix=imatrix.gguf; or choose a type that "
+                            "does not need one (e.g. Q2_K, IQ3_XXS, Q3_K_S)",
+                            nt->name));
+  if (!r.imatrix.empty()) read_imatrix(r.imatrix);  // readable and an importance matrix
 }
 
 Variant build_variant(const std::string& reference, const std::string& reference_hash, const Recipe& recipe,
@@ -110,7 +114,11 @@ Variant build_variant(const std::string& reference, const std::string& reference
   v.recipe = recipe_text(recipe);
   v.reference_hash = reference_hash;
   v.llama_release = QAUDIT_LLAMA_RELEASE;
-  std::string key_text = reference_hash + "\n" + v.recipe + "\n" + v.llama_release;
+  // The importance matrix enters the key by content, not by path.
+  Recipe key_recipe = recipe;
+  key_recipe.imatrix.clear();
+  std::string key_text = reference_hash + "\n" + recipe_text(key_recipe) + "\n" + v.llama_release;
+  if (!recipe.imatrix.empty()) key_text += "\nimatrix " + file_content_hash(recipe.imatrix);
   XXH128_hash_t h = XXH3_128bits(key_text.data(), key_text.size());
   fs::path dir = fs::path(cache_dir) / fmt::format("{:016x}{:016x}", h.high64, h.low64).substr(0, 20);
   fs::path file = dir / (fs::path(reference).stem().string() + "." + safe(v.recipe) + ".gguf");
@@ -134,6 +142,24 @@ Variant build_variant(const std::string& reference, const std::string& reference
       qp.ftype = llama_ftype(nt->ftype);
       qp.nthread = int(std::thread::hardware_concurrency());
       qp.pure = recipe.pure;
+      // Importance matrix, tensor-type overrides and output/embedding types, handed to the
+      // quantizer as llama-quantize hands them.
+      std::map<std::string, std::vector<float>> means;
+      std::vector<llama_model_imatrix_data> imatrix_data;
+      if (!recipe.imatrix.empty()) {
+        means = imatrix_means(read_imatrix(recipe.imatrix));
+        for (const auto& [name, v] : means) imatrix_data.push_back({name.c_str(), v.data(), v.size()});
+        imatrix_data.push_back({nullptr, nullptr, 0});
+        qp.imatrix = imatrix_data.data();
+      }
+      std::vector<llama_model_tensor_override> overrides;
+      for (const auto& [pattern, type] : recipe.tensor_types) overrides.push_back({pattern.c_str(), ggml_type(ggml_type_by_name(type))});
+      if (!overrides.empty()) {
+        overrides.push_back({nullptr, GGML_TYPE_COUNT});
+        qp.tt_overrides = overrides.data();
+      }
+      if (!recipe.output_type.empty()) qp.output_tensor_type = ggml_type(ggml_type_by_name(recipe.output_type));
+      if (!recipe.embedding_type.empty()) qp.token_embedding_type = ggml_type(ggml_type_by_name(recipe.embedding_type));
       backends::backend_last_log();
       if (!quiet) fmt::print(stderr, "quantizing {} -> {}\n", reference, v.recipe);
       uint32_t rc = llama_model_quantize(reference.c_str(), tmp.c_str(), &qp);

@@ -1,6 +1,7 @@
 #include "quant/recipe.h"
 
 #include <fmt/format.h>
+#include <ggml.h>
 #include <llama.h>
 
 #include <algorithm>
@@ -40,12 +41,26 @@ namespace {
   std::vector<std::string> names;
   for (const auto& t : native_types()) names.push_back(t.name);
   throw Error(ErrorSite{"", 0, "recipe"}, fmt::format("\"{}\": {}", text, why),
-              fmt::format("a recipe is a native type ({}), optionally +pure; or affine:bBITS:gGROUP or "
+              fmt::format("a recipe is a native type ({}), optionally followed by +pure, +imatrix=FILE, "
+                          "+tt=PATTERN=TYPE, +output=TYPE, +embd=TYPE; or affine:bBITS:gGROUP or "
                           "rtn:bBITS:gGROUP with BITS 2-8 and GROUP 32, 64 or 128",
                           fmt::join(names, ", ")));
 }
 
 }  // namespace
+
+int ggml_type_by_name(const std::string& name) {
+  for (int i = 0; i < GGML_TYPE_COUNT; ++i) {
+    const char* n = ggml_type_name(ggml_type(i));
+    if (!n) continue;
+    std::string a = n, b = name;
+    if (a.size() != b.size()) continue;
+    bool eq = true;
+    for (size_t k = 0; k < a.size(); ++k) eq &= std::tolower(static_cast<unsigned char>(a[k])) == std::tolower(static_cast<unsigned char>(b[k]));
+    if (eq && ggml_blck_size(ggml_type(i)) > 0 && ggml_type_size(ggml_type(i)) > 0) return i;
+  }
+  return -1;
+}
 
 Recipe parse_recipe(const std::string& text) {
   Recipe r;
@@ -66,10 +81,35 @@ Recipe parse_recipe(const std::string& text) {
   }
   std::string name = text;
   if (auto plus = name.find('+'); plus != std::string::npos) {
-    std::string opt = name.substr(plus + 1);
-    if (opt != "pure") bad(text, fmt::format("unknown option \"+{}\"", opt));
-    r.pure = true;
+    std::string rest = name.substr(plus + 1);
     name = name.substr(0, plus);
+    size_t pos = 0;
+    while (pos <= rest.size()) {
+      size_t next = rest.find('+', pos);
+      std::string opt = rest.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+      pos = next == std::string::npos ? rest.size() + 1 : next + 1;
+      auto type_of = [&](const std::string& t) {
+        if (ggml_type_by_name(t) < 0) bad(text, fmt::format("\"{}\" is not a ggml tensor type", t));
+        std::string low = t;
+        for (char& c : low) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return low;
+      };
+      if (opt == "pure") {
+        r.pure = true;
+      } else if (opt.rfind("imatrix=", 0) == 0 && opt.size() > 8) {
+        r.imatrix = opt.substr(8);
+      } else if (opt.rfind("tt=", 0) == 0) {
+        size_t eq = opt.rfind('=');
+        if (eq <= 3) bad(text, fmt::format("\"+{}\": expected +tt=PATTERN=TYPE", opt));
+        r.tensor_types.push_back({opt.substr(3, eq - 3), type_of(opt.substr(eq + 1))});
+      } else if (opt.rfind("output=", 0) == 0) {
+        r.output_type = type_of(opt.substr(7));
+      } else if (opt.rfind("embd=", 0) == 0) {
+        r.embedding_type = type_of(opt.substr(5));
+      } else {
+        bad(text, fmt::format("unknown option \"+{}\"", opt));
+      }
+    }
   }
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
   for (const auto& t : native_types())
@@ -84,7 +124,14 @@ std::string recipe_text(const Recipe& r) {
   switch (r.kind) {
     case Recipe::Kind::affine: return fmt::format("affine:b{}:g{}", r.bits, r.group);
     case Recipe::Kind::rtn: return fmt::format("rtn:b{}:g{}", r.bits, r.group);
-    case Recipe::Kind::native: return r.native_type + (r.pure ? "+pure" : "");
+    case Recipe::Kind::native: {
+      std::string t = r.native_type + (r.pure ? "+pure" : "");
+      for (const auto& [p, ty] : r.tensor_types) t += "+tt=" + p + "=" + ty;
+      if (!r.output_type.empty()) t += "+output=" + r.output_type;
+      if (!r.embedding_type.empty()) t += "+embd=" + r.embedding_type;
+      if (!r.imatrix.empty()) t += "+imatrix=" + r.imatrix;
+      return t;
+    }
   }
   return "";
 }
