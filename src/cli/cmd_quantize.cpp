@@ -19,11 +19,14 @@ Runner add_quantize(CLI::App& app) {
   auto a = std::make_shared<Args>();
   app.footer(
       "Recipes: a native llama.cpp type (Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q3_K_M, Q2_K, IQ4_XS, ... see --list),\n"
-      "optionally +pure; affine:bBITS:gGROUP (MLX's affine group quantization, the study's, simulated);\n"
+      "optionally with +pure, +imatrix=FILE (an importance matrix: qaudit imatrix or llama-imatrix),\n"
+      "+tt=PATTERN=TYPE (tensors matching PATTERN at TYPE, repeatable), +output=TYPE, +embd=TYPE;\n"
+      "affine:bBITS:gGROUP (MLX's affine group quantization, the study's, simulated);\n"
       "rtn:bBITS:gGROUP (symmetric round-to-nearest, simulated). BITS 2-8, GROUP 32/64/128.\n"
       "Examples:\n"
       "  qaudit quantize --list\n"
       "  qaudit quantize -m model-f16.gguf -r Q8_0 -r Q4_K_M -r Q3_K_M -r affine:b4:g64 -r affine:b3:g64\n"
+      "  qaudit quantize -m model-f16.gguf -r IQ2_XS+imatrix=imatrix.gguf -r Q4_K_M+tt=attn_v=q8_0+output=q8_0\n"
       "Variants are cached by content (reference hash + recipe + llama.cpp release); existing ones are reused.");
   app.add_option("-m,--model", a->model, "reference GGUF (F32, F16 or BF16)");
   app.add_option("-r,--recipe", a->recipes, "recipe of a variant to build (repeatable)");
