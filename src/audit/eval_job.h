@@ -17,6 +17,12 @@ struct EvalJob {
   std::string store_path = "qaudit.sqlite";
   std::string json_path;                // write the metrics as JSON here too
   int limit = 0;                        // only the first N items (0: all)
+  // A served model instead of a GGUF file (model_path "http://host:port/v1#model").
+  std::string api_key_env;              // environment variable holding the API key
+  int concurrency = 0;                  // requests in flight (0: the server's slots, else 4)
+  int top_k = 20;                       // alternatives of the first token (letters mode)
+  double timeout_s = 120;
+  int retries = 5;
   engine::EvalOptions eval;
 };
 

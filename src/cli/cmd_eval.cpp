@@ -18,9 +18,19 @@ Runner add_eval(CLI::App& app) {
       "  qaudit eval -m Qwen2.5-7B-Instruct-Q4_K_M.gguf --bbq BBQ/data/Religion.jsonl --json religion.json\n"
       "  qaudit eval -m model.gguf --bbq Religion.jsonl --mode sample --seeds 42,123,456,789,1024   # the study's sampling\n"
       "  qaudit eval -m model.gguf --crows-pairs crows_pairs_anonymized.csv\n"
+      "  qaudit eval -m http://127.0.0.1:8080/v1 --bbq Religion.jsonl --api-key-env OPENAI_API_KEY   # a served model\n"
       "  qaudit eval -m model.gguf --stereoset dev.json\n"
       "Results go to the store (default qaudit.sqlite); a rerun computes only what is missing.");
-  app.add_option("-m,--model", job->model_path, "GGUF model to evaluate (default: a generated demo model)");
+  app.add_option("-m,--model", job->model_path,
+                 "GGUF model to evaluate, or a served model http://HOST:PORT/v1#MODEL (default: a generated demo model)");
+  app.add_option("--api-key-env", job->api_key_env, "served models: environment variable that holds the API key");
+  app.add_option("--concurrency", job->concurrency, "served models: requests in flight (default: the server's slots)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--top-k", job->top_k, "served models: first-token alternatives asked for (letters mode)")
+      ->capture_default_str()->check(CLI::Range(1, 100));
+  app.add_option("--timeout", job->timeout_s, "served models: seconds per request")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--retries", job->retries, "served models: retries of a failed request (backoff with jitter; Retry-After honoured)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--bbq", job->bbq_files, "BBQ JSONL file(s) (default: the built-in demo suite)")->expected(1, -1);
   app.add_flag("--builtin", job->builtin, "qaudit's built-in suite (2,592 items) instead of the 54-item demo suite")->excludes("--bbq");
   app.add_option("--crows-pairs", pairs->crows_path, "CrowS-Pairs CSV as distributed: pct_stereotype and likelihood_diff")
