@@ -104,7 +104,15 @@ int report_rows(const EvalJob& job, const suites::Suite& suite, const std::strin
 }
 
 int run_http_eval(const EvalJob& job, suites::Suite& suite) {
-  auto spec = backends::parse_server_spec(job.model_path);
+  // Several endpoints of the same model: comma-separated.
+  std::vector<backends::ServerSpec> specs;
+  for (size_t pos = 0; pos <= job.model_path.size();) {
+    size_t comma = job.model_path.find(',', pos);
+    if (comma == std::string::npos) comma = job.model_path.size();
+    specs.push_back(backends::parse_server_spec(job.model_path.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  const auto& spec = specs[0];
   engine::HttpEvalOptions o;
   o.eval = job.eval;
   o.concurrency = job.concurrency;
@@ -119,7 +127,7 @@ int run_http_eval(const EvalJob& job, suites::Suite& suite) {
     o.http.api_key = key;
   }
   store::Store store(job.store_path);
-  auto r = engine::eval_http(spec, o, suite, store);
+  auto r = engine::eval_http(specs, o, suite, store);
   if (!job.eval.quiet) {
     if (r.sum.n_computed > 0)
       fmt::print(stderr, "answered {} items in {:.1f}s ({:.1f} items/s) from {} ({})\n", r.sum.n_computed, r.sum.seconds,

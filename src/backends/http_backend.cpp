@@ -70,7 +70,12 @@ ServerInfo HttpBackend::probe() {
   } catch (const HttpError&) {
   }
   info.description = desc.dump();
-  std::string key = desc.dump();
+  // The identity leaves the URL out: the same model served from several endpoints (or moved to
+  // another host) is one model in the store.
+  nlohmann::json id = desc;
+  id.erase("base");
+  id.erase("total_slots");
+  std::string key = id.dump();
   info.identity = fmt::format("server:{:016x}", XXH3_64bits(key.data(), key.size()));
   std::vector<prompts::Message> hello{{"user", "Hello"}};
   try {

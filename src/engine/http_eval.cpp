@@ -42,12 +42,25 @@ double letters_from_top(const std::vector<backends::TopToken>& top, double tempe
   return std::max(0.0, 1.0 - covered);
 }
 
-HttpEvalSummary eval_http(const backends::ServerSpec& spec, const HttpEvalOptions& opt, const suites::Suite& suite,
+HttpEvalSummary eval_http(const std::vector<backends::ServerSpec>& specs, const HttpEvalOptions& opt, const suites::Suite& suite,
                           store::Store& store) {
   auto t0 = std::chrono::steady_clock::now();
   HttpEvalSummary out;
-  backends::HttpBackend probe_backend(spec, opt.http);
-  out.server = probe_backend.probe();
+  const auto& spec = specs.at(0);
+  int total_slots = 0;
+  for (size_t e = 0; e < specs.size(); ++e) {
+    backends::HttpBackend probe_backend(specs[e], opt.http);
+    auto info = probe_backend.probe();
+    total_slots += info.slots;
+    if (e == 0) {
+      out.server = info;
+    } else if (info.identity != out.server.identity) {
+      throw Error(ErrorSite{specs[e].base, 0, {}}, fmt::format("serves another model than {} ({} vs {})", spec.base, info.description,
+                                                               out.server.description),
+                  "spread one audit only over servers of the same model and build");
+    }
+  }
+  out.server.slots = total_slots;
   const auto& mode = opt.eval.mode;
   if (mode == "letters" && !out.server.top_logprobs)
     throw Error(ErrorSite{spec.base, 0, "mode"},
@@ -85,7 +98,9 @@ HttpEvalSummary eval_http(const backends::ServerSpec& spec, const HttpEvalOption
   sum.n_existing = int(suite.items.size() * seeds.size() - tasks.size()) / int(seeds.size());
   if (tasks.empty()) return out;
   store.put_items(suite.name, suite.version, suite.items);
-  std::string settings = fmt::format("server={} top_k={} concurrency={}", spec.base, opt.top_k, opt.concurrency);
+  std::string bases;
+  for (const auto& sp : specs) bases += (bases.empty() ? "" : ",") + sp.base;
+  std::string settings = fmt::format("server={} top_k={} concurrency={}", bases, opt.top_k, opt.concurrency);
   int64_t run_id = store.begin_run({sum.model_hash, suite.name, opt.eval.command, settings});
 
   int workers = opt.concurrency > 0 ? opt.concurrency : (out.server.slots > 0 ? out.server.slots : 4);
@@ -100,8 +115,8 @@ HttpEvalSummary eval_http(const backends::ServerSpec& spec, const HttpEvalOption
   std::atomic<bool> gave_up{false};
   int running = workers;
   Progress progress(fmt::format("{} {}", mode, out.server.model), long(tasks.size()), opt.eval.quiet);
-  auto work = [&] {
-    backends::HttpBackend b(spec, opt.http);
+  auto work = [&](size_t endpoint) {
+    backends::HttpBackend b(specs[endpoint % specs.size()], opt.http);
     b.probe_model_only(out.server.model);
     for (size_t t; !gave_up && (t = next.fetch_add(1)) < tasks.size();) {
       const auto& item = suite.items[tasks[t].first];
@@ -154,7 +169,7 @@ HttpEvalSummary eval_http(const backends::ServerSpec& spec, const HttpEvalOption
     cv.notify_one();
   };
   std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+  for (int w = 0; w < workers; ++w) pool.emplace_back(work, size_t(w));
   // The store is written from this thread only, in small transactions.
   for (;;) {
     std::vector<store::ResultRow> batch;

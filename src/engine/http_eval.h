@@ -26,7 +26,9 @@ struct HttpEvalSummary {
 };
 
 // Throws an Error before any request when the server cannot serve the mode.
-HttpEvalSummary eval_http(const backends::ServerSpec& spec, const HttpEvalOptions& opt, const suites::Suite& suite,
+// Several endpoints serving the same model share the work (workers are spread round-robin); they
+// must report the same model.
+HttpEvalSummary eval_http(const std::vector<backends::ServerSpec>& specs, const HttpEvalOptions& opt, const suites::Suite& suite,
                           store::Store& store);
 
 // Letter masses from the first token's top-k (T = 1 log-probabilities as the server reports them):

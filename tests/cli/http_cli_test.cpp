@@ -192,3 +192,17 @@ TEST(HttpCli, SampledAnswersRepeatUnsupportedModesAreRefusedAndAKilledServerLose
   EXPECT_EQ(query(c, "SELECT COUNT(*) FROM results"), 300);
   EXPECT_EQ(query(c, "SELECT COUNT(DISTINCT item_id) FROM results"), 300);
 }
+
+TEST(HttpCli, SeveralEndpointsOfOneModelShareTheWork) {
+  std::string model = test::tiny_model("qwen2");
+  Server a(model, free_port() + 2), b(model, free_port() + 3), other(test::tiny_model("llama"), free_port() + 4);
+  auto dir = test::temp_dir("http-multi");
+  std::string store = (dir / "s.sqlite").string();
+  auto r = test::run(kBin + " eval -q -m " + a.url() + "," + b.url() + " --limit 24 --concurrency 4 -s " + store);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(query(store, "SELECT COUNT(*) FROM results"), 24);
+  EXPECT_EQ(query(store, "SELECT COUNT(DISTINCT model_hash) FROM results"), 1);  // one model, two endpoints
+  r = test::run(kBin + " eval -q -m " + a.url() + "," + other.url() + " --limit 4 -s " + store);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("serves another model"), std::string::npos) << r.output;
+}
