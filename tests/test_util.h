@@ -32,6 +32,18 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   return dir;
 }
 
+// A whole file's bytes ("" when unreadable).
+inline std::string slurp(const std::filesystem::path& p) {
+  FILE* f = std::fopen(p.c_str(), "rb");
+  std::string out;
+  if (!f) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
 inline std::string shared_data(const std::string& rel) { return std::string(QAUDIT_SHARED_DATA) + "/" + rel; }
 
 // A tiny generated model, shared by all test processes of this build (generation is

@@ -147,6 +147,20 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
   return sum;
 }
 
+void sample_result(const suites::Item& item, const std::string& text, store::ResultRow& row) {
+  auto parsed = prompts::parse_answer(text, int(item.options.size()));
+  row.probs.assign(item.options.size(), 0.0);
+  if (parsed.answer >= 0) row.probs[size_t(parsed.answer)] = 1.0;
+  row.probs_t1 = row.probs;
+  row.invalid = row.invalid_t1 = parsed.answer >= 0 ? 0.0 : 1.0;
+  row.answer = parsed.answer;
+  row.max_prob = 1.0;
+  row.k = 1;
+  row.p_stereo_k = parsed.answer >= 0 && parsed.answer == item.stereotyped ? 1.0 : 0.0;
+  row.raw_text = text;
+  row.parse_rule = prompts::parse_rule_name(parsed.rule);
+}
+
 EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
@@ -188,19 +202,9 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
         model, opt.context, prompts, ss,
         [&](size_t r, size_t seed_index, const std::string& text, int n_generated) {
           const auto& item = suite.items[todo[r]];
-          auto parsed = prompts::parse_answer(text, int(item.options.size()));
           store::ResultRow row;
           row.key = {model_hash, suite.name, item.id, sum.prompt_id, sum.mode, opt.temperature, int64_t(ss.seeds[seed_index])};
-          row.probs.assign(item.options.size(), 0.0);
-          if (parsed.answer >= 0) row.probs[parsed.answer] = 1.0;
-          row.probs_t1 = row.probs;
-          row.invalid = row.invalid_t1 = parsed.answer >= 0 ? 0.0 : 1.0;
-          row.answer = parsed.answer;
-          row.max_prob = 1.0;
-          row.k = 1;
-          row.p_stereo_k = parsed.answer >= 0 && parsed.answer == item.stereotyped ? 1.0 : 0.0;
-          row.raw_text = text;
-          row.parse_rule = prompts::parse_rule_name(parsed.rule);
+          sample_result(item, text, row);
           row.n_tokens = long(prompts[r].size()) / long(ss.seeds.size()) + n_generated;
           row.settings = settings;
           row.run_id = run_id;

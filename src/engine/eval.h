@@ -77,6 +77,10 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
 EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                        store::Store& store, const EvalOptions& opt);
 
+// Fills a result row from a sampled text: the parsed answer as a one-hot distribution (none when
+// the text gives no answer), the raw text and the parser rule.
+void sample_result(const suites::Item& item, const std::string& text, store::ResultRow& row);
+
 // Fills a result row from letter masses at T and T = 1 (pure; tested against direct softmax).
 store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t, const LetterMass& at_1, int k);
 

@@ -142,17 +142,7 @@ HttpEvalSummary eval_http(const std::vector<backends::ServerSpec>& specs, const 
           row.detail = nlohmann::json{{"top_k", opt.top_k}, {"unaccounted", unaccounted}}.dump();
         } else {
           std::string text = b.generate(msgs, opt.eval.temperature, uint32_t(seeds[tasks[t].second]), opt.eval.sample.max_tokens);
-          auto parsed = prompts::parse_answer(text, int(item.options.size()));
-          row.probs.assign(item.options.size(), 0.0);
-          if (parsed.answer >= 0) row.probs[size_t(parsed.answer)] = 1.0;
-          row.probs_t1 = row.probs;
-          row.invalid = row.invalid_t1 = parsed.answer >= 0 ? 0.0 : 1.0;
-          row.answer = parsed.answer;
-          row.max_prob = 1.0;
-          row.k = 1;
-          row.p_stereo_k = parsed.answer >= 0 && parsed.answer == item.stereotyped ? 1.0 : 0.0;
-          row.raw_text = text;
-          row.parse_rule = prompts::parse_rule_name(parsed.rule);
+          sample_result(item, text, row);
         }
         consecutive_failures = 0;
         std::lock_guard<std::mutex> lock(mu);

@@ -14,12 +14,6 @@ using nlohmann::json;
 
 namespace {
 const std::string kBin = QAUDIT_BINARY;
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 std::vector<json> religion(int n) {
   std::ifstream in(test::shared_data("bbq/Religion.jsonl"));
   std::vector<json> out;
@@ -60,7 +54,7 @@ TEST(ImportCli, BbqColumnsBecomeVariantsAndAreAuditedAgainstTheImportedReference
   EXPECT_NE(r.output.find("20 matched no option"), std::string::npos) << r.output;  // the "no idea" answers
   r = test::run(kBin + " run -q --imported ref,var -s " + store + " -o " + (dir / "out").string() + " --no-ppl");
   ASSERT_LE(r.exit_code, 1) << r.output;
-  json j = json::parse(slurp(dir / "out" / "report.json"));
+  json j = json::parse(test::slurp(dir / "out" / "report.json"));
   const auto& o = j["suites"][0]["variants"][0]["categories"]["overall"];
   EXPECT_EQ(o["n_ambiguous"], amb);
   EXPECT_DOUBLE_EQ(o["reference"]["usr"]["argmax"].get<double>(), 1.0);

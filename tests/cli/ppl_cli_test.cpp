@@ -19,13 +19,6 @@ namespace {
 const std::string kBin = QAUDIT_BINARY;
 const std::string kLlamaBin = QAUDIT_LLAMA_BIN_DIR;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // The number after the last "label:" (or "label =") in llama-perplexity's output.
 double grab(const std::string& out, const std::string& label) {
   std::regex re(label + R"(\s*(?::|=)\s*([0-9.eE+-]+))");
@@ -48,7 +41,7 @@ const Fixture& fixture() {
     auto r = test::run(kBin + " quantize -q -m " + x.ref + " -r Q4_K_M --cache " + (x.dir / "cache").string() + " --json " +
                        (x.dir / "q.json").string());
     EXPECT_EQ(r.exit_code, 0) << r.output;
-    x.variant = json::parse(slurp(x.dir / "q.json"))[0]["path"];
+    x.variant = json::parse(test::slurp(x.dir / "q.json"))[0]["path"];
     return x;
   }();
   return f;
@@ -79,13 +72,13 @@ TEST(PplCli, AgreesWithLlamaPerplexityAndSharesItsBaseFileFormat) {
   auto r = test::run(kBin + " ppl -q -m " + f.variant + " --corpus " + f.corpus + common + "-s " + store + " --json " +
                      (f.dir / "ppl.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  json p = json::parse(slurp(f.dir / "ppl.json"));
+  json p = json::parse(test::slurp(f.dir / "ppl.json"));
   EXPECT_NEAR(p["ppl"]["value"].get<double>() / llama_ppl, 1.0, 1e-3);
   std::string obase = (f.dir / "our-base.bin").string();
   r = test::run(kBin + " ppl -q -m " + f.variant + " --reference " + f.ref + " --corpus " + f.corpus + common + "-s " + store +
                 " --save-base " + obase + " --json " + (f.dir / "kld.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  json k = json::parse(slurp(f.dir / "kld.json"));
+  json k = json::parse(test::slurp(f.dir / "kld.json"));
   EXPECT_NEAR(k["kld"]["value"].get<double>() / llama_kld, 1.0, 1e-3);
   EXPECT_NEAR(k["ppl"]["value"].get<double>() / llama_ppl_q, 1.0, 1e-3);
   EXPECT_NEAR(k["ppl_base"]["value"].get<double>() / llama_ppl_base, 1.0, 1e-3);
@@ -93,10 +86,10 @@ TEST(PplCli, AgreesWithLlamaPerplexityAndSharesItsBaseFileFormat) {
   EXPECT_NEAR(100 * k["same_top"]["value"].get<double>(), llama_top, 0.01);
   EXPECT_GT(k["kld"]["value"].get<double>(), 0.0);
   // The reference's base file: the same bytes as llama-perplexity's, and either one is accepted.
-  EXPECT_TRUE(slurp(obase) == slurp(lbase)) << "base files differ";
+  EXPECT_TRUE(test::slurp(obase) == test::slurp(lbase)) << "base files differ";
   r = test::run(kBin + " ppl -q -m " + f.variant + " --base " + lbase + " -s " + store + " --json " + (f.dir / "kld2.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NEAR(json::parse(slurp(f.dir / "kld2.json"))["kld"]["value"].get<double>() / llama_kld, 1.0, 1e-3);
+  EXPECT_NEAR(json::parse(test::slurp(f.dir / "kld2.json"))["kld"]["value"].get<double>() / llama_kld, 1.0, 1e-3);
   // A rerun computes nothing.
   r = test::run(kBin + " ppl -m " + f.variant + " --reference " + f.ref + " --corpus " + f.corpus + common + "-s " + store);
   EXPECT_NE(r.output.find("8 chunks were already in"), std::string::npos) << r.output;

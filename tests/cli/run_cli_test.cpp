@@ -22,13 +22,6 @@ namespace {
 
 const std::string kBin = QAUDIT_BINARY;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Rows of the bias evaluation (perplexity chunks are stored too, under their own mode).
 int64_t result_rows(const std::string& db_path) {
   sqlite3* db = nullptr;
@@ -71,7 +64,7 @@ TEST(RunCli, WritesEveryReportAndResumesAfterSigkillToTheSameJson) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* f : {"report.json", "report.md", "report.html", "items.csv", "junit.xml", "qaudit.sqlite"})
     EXPECT_TRUE(fs::exists(a / f)) << f;
-  json j = json::parse(slurp(a / "report.json"));
+  json j = json::parse(test::slurp(a / "report.json"));
   EXPECT_EQ(j["schema"], "qaudit.audit/1");
   EXPECT_EQ(j["models"].size(), 6u);
   ASSERT_EQ(j["suites"].size(), 2u);
@@ -80,9 +73,9 @@ TEST(RunCli, WritesEveryReportAndResumesAfterSigkillToTheSameJson) {
   // 6 models x (54 + 90) items, one row each.
   EXPECT_EQ(result_rows((a / "qaudit.sqlite").string()), 6 * (54 + 90));
   // items.csv: a header and one row per (suite, model, item).
-  std::string csv = slurp(a / "items.csv");
+  std::string csv = test::slurp(a / "items.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 6 * (54 + 90));
-  EXPECT_NE(slurp(a / "report.md").find("| Q3_K_M |"), std::string::npos);
+  EXPECT_NE(test::slurp(a / "report.md").find("| Q3_K_M |"), std::string::npos);
 
   // The same audit, killed once it has stored some results, then run again.
   std::string store_b = (b / "qaudit.sqlite").string();
@@ -104,7 +97,7 @@ TEST(RunCli, WritesEveryReportAndResumesAfterSigkillToTheSameJson) {
   r = test::run(kBin + " run" + args + " -o " + b.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(result_rows(store_b), 6 * (54 + 90));
-  EXPECT_EQ(slurp(b / "report.json"), slurp(a / "report.json"));
+  EXPECT_EQ(test::slurp(b / "report.json"), test::slurp(a / "report.json"));
 }
 
 TEST(RunCli, FourMergedShardsEqualOneRunByteForByte) {
@@ -141,7 +134,7 @@ TEST(RunCli, FourMergedShardsEqualOneRunByteForByte) {
   r = test::run(kBin + " run" + args + " -o " + (merged / "report").string() + " --store " + merged_store);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(result_rows(merged_store), 6 * (54 + 90));  // nothing recomputed
-  EXPECT_EQ(slurp(merged / "report" / "report.json"), slurp(one / "report.json"));
+  EXPECT_EQ(test::slurp(merged / "report" / "report.json"), test::slurp(one / "report.json"));
 }
 
 TEST(RunCli, GateExitCodesAndJunit) {
@@ -160,13 +153,13 @@ TEST(RunCli, GateExitCodesAndJunit) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAIL  demo"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("gate: FAIL"), std::string::npos) << r.output;
-  std::string junit = slurp(out / "gate.xml");
+  std::string junit = test::slurp(out / "gate.xml");
   EXPECT_NE(junit.find("failures=\"2\""), std::string::npos) << junit;  // one per variant
   // KL divergence over the built-in corpus: a quantized model is never exactly the reference.
   r = test::run(kBin + " gate " + report + lax + " --max-kld 1e-12");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAIL  corpus     Q2_K               kld"), std::string::npos) << r.output;
-  json rep = json::parse(slurp(out / "report.json"));
+  json rep = json::parse(test::slurp(out / "report.json"));
   EXPECT_GT(rep["models"][2]["perplexity"]["kld"].get<double>(), rep["models"][1]["perplexity"]["kld"].get<double>())
       << "Q2_K should be further from the reference than Q8_0";
   r = test::run(kBin + " gate " + report);  // the thresholds the audit ran with
@@ -190,7 +183,7 @@ TEST(RunCli, AFailedVariantIsReportedAndTheAuditGoesOn) {
   auto out = test::temp_dir("f");
   r = test::run(kBin + " run -q -m " + model + " -r Q4_0 -r Q8_0 --demo --gate --max-became-biased 1e9 --max-usr-drop 1e9 --max-bias-score-delta 1e9 --cache " + cache.string() + " -o " + out.string());
   EXPECT_EQ(r.exit_code, 1) << r.output;  // a failed variant fails the gate
-  json j = json::parse(slurp(out / "report.json"));
+  json j = json::parse(test::slurp(out / "report.json"));
   EXPECT_EQ(j["verdicts"]["Q4_0"], "failed");
   EXPECT_EQ(j["verdicts"]["Q8_0"], "pass");
   EXPECT_TRUE(j["suites"][0]["variants"][0]["failed"].get<bool>());
@@ -230,7 +223,7 @@ TEST(RunCli, HtmlReportRendersInABrowserAndHostileTextStaysInert) {
   auto r = test::run(kBin + " run -q -m " + test::tiny_model("llama") + " -r Q8_0 -r Q4_K_M --bbq " + (dir / "hostile.jsonl").string() +
                      " --cache " + fresh_cache("cache-h").string() + " -o " + (dir / "out").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::string html = slurp(dir / "out" / "report.html");
+  std::string html = test::slurp(dir / "out" / "report.html");
   EXPECT_EQ(html.find("<script>document.title"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;document.title"), std::string::npos);  // shown as text
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // no network reference but the SVG namespace
@@ -280,7 +273,7 @@ TEST(RunCli, SampleModeUsesTheStudysDefinitionOnTheStoredSamples) {
     return v;
   };
   EXPECT_EQ(count("SELECT COUNT(*) FROM results WHERE mode='sample'")[0], 3 * 24 * 5);
-  json j = json::parse(slurp(out / "report.json"));
+  json j = json::parse(test::slurp(out / "report.json"));
   std::string ref = j["models"][0]["hash"], var = j["models"][1]["hash"];
   auto stereo = [&](const std::string& hash, const std::string& seeds) {
     return "SELECT r.item_id AS item_id, SUM(r.answer = i.stereotyped) AS s FROM results r JOIN items i ON i.suite = r.suite AND "

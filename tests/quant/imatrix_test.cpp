@@ -18,12 +18,6 @@ using nlohmann::json;
 namespace {
 const std::string kBin = QAUDIT_BINARY;
 const std::string kLlamaBin = QAUDIT_LLAMA_BIN_DIR;
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 }  // namespace
 
 TEST(Imatrix, SameBytesAsLlamaImatrixAndInterchangeableWithLlamaQuantize) {
@@ -34,7 +28,7 @@ TEST(Imatrix, SameBytesAsLlamaImatrixAndInterchangeableWithLlamaQuantize) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = test::run(kLlamaBin + "/llama-imatrix -t 2 -m " + model + " -f " + corpus + " -c 128 --chunks 4 -o " + theirs);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(slurp(ours) == slurp(theirs)) << "the importance matrix files differ";
+  EXPECT_TRUE(test::slurp(ours) == test::slurp(theirs)) << "the importance matrix files differ";
   auto m = quant::read_imatrix(ours);
   ASSERT_GT(m.entries.size(), 0u);
   EXPECT_EQ(m.entries.at("blk.0.attn_q.weight").count, 4 * 128);  // every token of every chunk
@@ -44,7 +38,7 @@ TEST(Imatrix, SameBytesAsLlamaImatrixAndInterchangeableWithLlamaQuantize) {
   r = test::run(kBin + " quantize -q -m " + model + " -r IQ2_XS+imatrix=" + theirs + " --cache " + (dir / "cache").string() +
                 " --json " + (dir / "q.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::string mine = json::parse(slurp(dir / "q.json"))[0]["path"];
+  std::string mine = json::parse(test::slurp(dir / "q.json"))[0]["path"];
   std::string lq = (dir / "lq.gguf").string();
   r = test::run(kLlamaBin + "/llama-quantize --imatrix " + ours + " " + model + " " + lq + " IQ2_XS 2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -74,7 +68,7 @@ TEST(Imatrix, TensorTypeOverridesAndOutputAndEmbeddingTypes) {
   auto r = test::run(kBin + " quantize -q -m " + model + " -r Q4_K_M+tt=attn_v=q8_0+output=q8_0+embd=q6_k --cache " +
                      (dir / "cache").string() + " --json " + (dir / "q.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto v = json::parse(slurp(dir / "q.json"))[0];
+  auto v = json::parse(test::slurp(dir / "q.json"))[0];
   EXPECT_EQ(v["recipe"], "Q4_K_M+tt=attn_v=q8_0+output=q8_0+embd=q6_k");
   int attn_v = 0;
   for (const auto& t : v["tensors"]) {
@@ -83,9 +77,15 @@ TEST(Imatrix, TensorTypeOverridesAndOutputAndEmbeddingTypes) {
       EXPECT_EQ(type, "q8_0") << name;
       ++attn_v;
     }
-    if (name == "output.weight") EXPECT_EQ(type, "q8_0");
-    if (name == "token_embd.weight") EXPECT_EQ(type, "q6_K");
-    if (name.find("attn_q") != std::string::npos) EXPECT_EQ(type, "q4_K") << name;
+    if (name == "output.weight") {
+      EXPECT_EQ(type, "q8_0");
+    }
+    if (name == "token_embd.weight") {
+      EXPECT_EQ(type, "q6_K");
+    }
+    if (name.find("attn_q") != std::string::npos) {
+      EXPECT_EQ(type, "q4_K") << name;
+    }
   }
   EXPECT_EQ(attn_v, 2);  // one per layer
   r = test::run(kBin + " quantize -q -m " + model + " -r Q4_K_M+tt=attn_v=q9_9 --cache " + (dir / "cache").string());
