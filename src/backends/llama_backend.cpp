@@ -19,9 +19,20 @@ namespace {
 std::mutex g_log_mutex;
 std::deque<std::string> g_log_tail;
 bool g_verbose = false;
+std::function<void(const std::string&)> g_line_hook;
+std::string g_line;
 
 void log_callback(ggml_log_level level, const char* text, void*) {
   if (g_verbose) std::fputs(text, stderr);
+  if (g_line_hook) {
+    std::lock_guard<std::mutex> lock(g_log_mutex);
+    g_line += text;
+    for (size_t nl; (nl = g_line.find('\n')) != std::string::npos;) {
+      std::string line = g_line.substr(0, nl);
+      g_line.erase(0, nl + 1);
+      g_line_hook(line);
+    }
+  }
   if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
     std::lock_guard<std::mutex> lock(g_log_mutex);
     std::string t(text);
@@ -41,6 +52,12 @@ void backend_init(bool verbose) {
     llama_log_set(log_callback, nullptr);
     llama_backend_init();
   });
+}
+
+void backend_set_line_hook(std::function<void(const std::string&)> hook) {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  g_line_hook = std::move(hook);
+  g_line.clear();
 }
 
 std::string backend_last_log() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ std::string settings_text(const ContextSettings& s);
 // Sends llama.cpp's log to stderr only when verbose; the last error lines are kept for messages.
 void backend_init(bool verbose);
 std::string backend_last_log();
+// Every complete line llama.cpp logs goes to `hook` until it is cleared (an empty function); used
+// to show the quantizer's per-tensor progress as it happens.
+void backend_set_line_hook(std::function<void(const std::string&)> hook);
 
 class LlamaModel {
  public:

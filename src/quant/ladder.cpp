@@ -162,7 +162,13 @@ Variant build_variant(const std::string& reference, const std::string& reference
       if (!recipe.embedding_type.empty()) qp.token_embedding_type = ggml_type(ggml_type_by_name(recipe.embedding_type));
       backends::backend_last_log();
       if (!quiet) fmt::print(stderr, "quantizing {} -> {}\n", reference, v.recipe);
+      // Live per-tensor progress: the quantizer logs one "[ i/ n] name - [...], type = ..." line per tensor.
+      if (!quiet)
+        backends::backend_set_line_hook([](const std::string& line) {
+          if (line.size() > 2 && line[0] == '[' && line.find("] ") != std::string::npos) fmt::print(stderr, "  {}\n", line);
+        });
       uint32_t rc = llama_model_quantize(reference.c_str(), tmp.c_str(), &qp);
+      backends::backend_set_line_hook(nullptr);
       if (rc != 0)
         throw Error(ErrorSite{reference, 0, {}}, fmt::format("llama.cpp's quantizer failed ({})", backends::backend_last_log()),
                     "check that the reference is a loadable F32/F16/BF16 GGUF");
