@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   };
   add("run", "The audit: quantize a ladder, evaluate every variant against the reference, report, gate.",
       qaudit::cli::add_run);
-  add("eval", "Evaluate one GGUF model on a BBQ-format suite and print the bias metrics.", qaudit::cli::add_eval);
+  add("eval", "Evaluate one model (a GGUF file or a served model) on a suite and print its bias metrics.",
+      qaudit::cli::add_eval);
   add("imatrix", "Compute an importance matrix (llama-imatrix's GGUF format) from a corpus or a suite's prompts.",
       qaudit::cli::add_imatrix);
   add("ppl", "Perplexity over a corpus and KL divergence against a reference, as llama-perplexity computes them.",
