@@ -1,6 +1,7 @@
 #include "audit/eval_job.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -178,8 +179,13 @@ int run_eval_job(const EvalJob& job) {
                  sum.stats.prefix_tokens);
     if (sum.n_existing > 0) fmt::print(stderr, "{} items were already in {}; not recomputed\n", sum.n_existing, job.store_path);
   }
+  if (!sum.too_long.empty())
+    fmt::print(stderr, "{} items skipped: their prompt is longer than the model's context of {} tokens ({}{})\n",
+               sum.too_long.size(), model->n_ctx_train(), fmt::join(sum.too_long.begin(), sum.too_long.begin() + long(std::min<size_t>(5, sum.too_long.size())), ", "),
+               sum.too_long.size() > 5 ? ", ..." : "");
 
-  return report_rows(job, suite, model_path, hash, sum, store, backends::settings_text(job.eval.context), nlohmann::json::object());
+  return report_rows(job, suite, model_path, hash, sum, store, backends::settings_text(job.eval.context),
+                     nlohmann::json{{"skipped_too_long", sum.too_long}});
 }
 
 }  // namespace qaudit::audit

@@ -268,6 +268,9 @@ int run_audit(const RunOptions& o) {
       for (size_t si = 0; si < suites.size(); ++si) {
         auto sum = engine::eval_suite(*model, m.hash, suites[si], store, eo);
         computed += sum.n_computed;
+        if (!sum.too_long.empty())
+          fmt::print(stderr, "warning: {}: {} items of {} skipped, longer than the model's context\n", m.name, sum.too_long.size(),
+                     suites[si].name);
         if (mi == 0 && s.mode == "sample" && !s.floor_seeds.empty()) {
           // The noise floor, measured: the reference again with a second set of seeds.
           engine::EvalOptions fo = eo;

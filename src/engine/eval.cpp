@@ -113,10 +113,22 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
   Progress progress(fmt::format("eval {}", std::filesystem::path(model.path()).filename().string()), long(n_todo),
                     opt.quiet);
   int n_vocab = model.n_vocab();
-  for (const auto& todo : chunks) {
+  const size_t max_tokens = model.n_ctx_train() > 0 ? size_t(model.n_ctx_train()) : SIZE_MAX;
+  for (const auto& chunk_items : chunks) {
     std::vector<ScoreRequest> reqs;
-    reqs.reserve(todo.size());
-    for (size_t i : todo) reqs.push_back({model.tokenize(texts[i])});
+    std::vector<size_t> todo;  // the chunk's items that fit the model's context
+    reqs.reserve(chunk_items.size());
+    for (size_t i : chunk_items) {
+      auto toks = model.tokenize(texts[i]);
+      if (toks.size() > max_tokens) {
+        sum.too_long.push_back(suite.items[i].id);
+        progress.advance();
+        continue;
+      }
+      reqs.push_back({std::move(toks)});
+      todo.push_back(i);
+    }
+    if (reqs.empty()) continue;
     ScoreStats st = score_next_token(
         model, opt.context, reqs, opt.share_prefix,
         [&](size_t r, const float* logits) {
@@ -194,9 +206,21 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
   std::vector<store::ResultRow> pending;
   Progress progress(fmt::format("sample {}", std::filesystem::path(model.path()).filename().string()), long(n_todo),
                     opt.quiet);
-  for (const auto& todo : chunks) {
+  const size_t max_tokens = model.n_ctx_train() > 0 ? size_t(model.n_ctx_train()) : SIZE_MAX;
+  for (const auto& chunk_items : chunks) {
     std::vector<std::vector<backends::Token>> prompts;
-    for (size_t i : todo) prompts.push_back(model.tokenize(texts[i]));
+    std::vector<size_t> todo;
+    for (size_t i : chunk_items) {
+      auto toks = model.tokenize(texts[i]);
+      if (toks.size() + size_t(ss.max_tokens) > max_tokens) {
+        sum.too_long.push_back(suite.items[i].id);
+        progress.advance();
+        continue;
+      }
+      prompts.push_back(std::move(toks));
+      todo.push_back(i);
+    }
+    if (prompts.empty()) continue;
     size_t reported = 0;
     auto st = sample_continuations(
         model, opt.context, prompts, ss,

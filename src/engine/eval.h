@@ -50,6 +50,7 @@ struct EvalSummary {
   int n_existing = 0;  // already in the store
   int n_computed = 0;  // scored in this run
   int n_other_shards = 0;  // left to other shards
+  std::vector<std::string> too_long;  // items whose prompt exceeds the model's context: skipped, counted
   ScoreStats stats;
   double seconds = 0;
   bool plain_prompt = false;

@@ -216,3 +216,25 @@ TEST(EvalCli, CrowsPairsAndStereoSetScoreEverySentence) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("anti-stereotype"), std::string::npos) << r.output;
 }
+
+TEST(EvalCli, AnItemLongerThanTheContextIsASkipThatIsCountedAndReported) {
+  auto dir = test::temp_dir("too-long");
+  std::ifstream in(test::shared_data("bbq/Religion.jsonl"));
+  std::string l1, l2;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  auto j = nlohmann::json::parse(l2);
+  std::string huge;
+  for (int i = 0; i < 3000; ++i) huge += "The meeting went on and on. ";
+  j["context"] = huge + j["context"].get<std::string>();
+  std::ofstream(dir / "long.jsonl") << l1 << "\n" << j.dump() << "\n";
+  std::string store = (dir / "s.sqlite").string();
+  auto r = test::run(kBin + " eval -m " + test::tiny_model("llama") + " --bbq " + (dir / "long.jsonl").string() + " -s " + store +
+                     " --json " + (dir / "out.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 items skipped: their prompt is longer than the model's context"), std::string::npos) << r.output;
+  EXPECT_EQ(query_int(store, "SELECT COUNT(*) FROM results"), 1);
+  std::ifstream f(dir / "out.json");
+  auto out = nlohmann::json::parse(f);
+  ASSERT_EQ(out["skipped_too_long"].size(), 1u);
+}
