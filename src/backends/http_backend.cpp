@@ -79,9 +79,16 @@ ServerInfo HttpBackend::probe() {
   info.identity = fmt::format("server:{:016x}", XXH3_64bits(key.data(), key.size()));
   std::vector<prompts::Message> hello{{"user", "Hello"}};
   try {
-    auto r = chat({{"messages", {{{"role", "user"}, {"content", "Hello"}}}}, {"max_tokens", 1}, {"logprobs", true}, {"top_logprobs", 2}});
-    info.top_logprobs = r["choices"][0].contains("logprobs") && r["choices"][0]["logprobs"].is_object() &&
-                        !r["choices"][0]["logprobs"].value("content", nlohmann::json::array()).empty();
+    // Greedy, so the probe is deterministic; a server that supports logprobs returns the object
+    // even when the one token it generated ends the reply.
+    auto r = chat({{"messages", {{{"role", "user"}, {"content", "Hello"}}}},
+                   {"max_tokens", 1},
+                   {"temperature", 0.0},
+                   {"logprobs", true},
+                   {"top_logprobs", 2}});
+    const auto& choice = r["choices"][0];
+    info.top_logprobs = choice.contains("logprobs") && choice["logprobs"].is_object() && choice["logprobs"].contains("content") &&
+                        choice["logprobs"]["content"].is_array();
   } catch (const HttpError&) {
   }
   try {
