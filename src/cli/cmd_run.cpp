@@ -12,7 +12,7 @@ Runner add_run(CLI::App& app) {
   struct Args {
     std::string spec_file, model, out, store, cache, shard, condition, polarity;
     std::vector<std::string> recipes, bbq, categories;
-    bool demo = false, builtin = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
+    bool demo = false, builtin = false, study = false, exact = false, plain = false, gate = false, print_spec = false, quiet = false;
     std::optional<double> temperature, max_bb, max_usr, max_bias, max_kld, sample;
     std::string corpus;
     bool no_ppl = false;
@@ -44,6 +44,8 @@ Runner add_run(CLI::App& app) {
   app.add_flag("--builtin", a->builtin, "qaudit's built-in suite (2,592 items, nine dimensions; the default)");
   app.add_flag("--demo", a->demo, "the 54-item demo suite (combine with --bbq / --builtin for several suites)");
   app.add_option("--categories", a->categories, "keep only these categories (every suite)")->expected(1, -1);
+  app.add_flag("--study-preset", a->study,
+               "the study's selection: Age, Gender_identity, Race_ethnicity, Religion and SES, ambiguous contexts only");
   app.add_option("--condition", a->condition, "keep only ambig or disambig items")->check(CLI::IsMember({"ambig", "disambig"}));
   app.add_option("--polarity", a->polarity, "keep only neg or nonneg questions")->check(CLI::IsMember({"neg", "nonneg"}));
   app.add_option("--sample", a->sample, "keep this share of items, chosen by a stable hash of the id")->check(CLI::Range(0.0, 1.0));
@@ -103,6 +105,10 @@ Runner add_run(CLI::App& app) {
     }
     if (s.suites.empty() && s.imported.empty()) s.suites.push_back(audit::SuiteSpec{"builtin", {}, {}, ErrorSite{"", 0, "--"}});
     for (auto& ss : s.suites) {
+      if (a->study) {
+        ss.filter.categories = {"Age", "Gender_identity", "Race_ethnicity", "Religion", "SES"};
+        ss.filter.condition = "ambig";
+      }
       if (!a->categories.empty()) ss.filter.categories = a->categories;
       if (!a->condition.empty()) ss.filter.condition = a->condition;
       if (!a->polarity.empty()) ss.filter.polarity = a->polarity;

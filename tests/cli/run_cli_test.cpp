@@ -291,3 +291,16 @@ TEST(RunCli, SampleModeUsesTheStudysDefinitionOnTheStoredSamples) {
   EXPECT_DOUBLE_EQ(o["became_biased"].get<double>(), became[1] / became[0]);
   EXPECT_DOUBLE_EQ(o["floor"].get<double>(), floor[1] / floor[0]);
 }
+
+TEST(RunCli, StudyPresetSelectsTheStudysCategoriesAndAmbiguousContexts) {
+  auto r = test::run(kBin + " run --builtin --study-preset --print-spec");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("categories = ['Age', 'Gender_identity', 'Race_ethnicity', 'Religion', 'SES']"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("condition = 'ambig'"), std::string::npos) << r.output;
+  // On a BBQ file without those categories the selection is an error naming what the file has.
+  r = test::run(kBin + " run -q --bbq " + test::shared_data("bbq/Nationality.jsonl") + " --study-preset -o " +
+                (test::temp_dir("study") / "o").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("has no category \"Age\""), std::string::npos) << r.output;
+}
