@@ -64,13 +64,9 @@ std::map<std::string, analysis::Answer> sampled_answers(const std::vector<store:
     a.invalid /= a.samples;
     a.probs_t1 = a.probs;
     a.invalid_t1 = a.invalid;
-    double s = 0;
-    for (double p : a.probs) s += p;
-    for (double p : a.probs)
-      if (p > 0 && s > 0) {
-        a.entropy -= p / s * std::log(p / s);
-        a.max_prob = std::max(a.max_prob, p / s);
-      }
+    auto c = engine::confidence(a.probs);
+    a.entropy = c.entropy;
+    a.max_prob = c.max_prob;
   }
   return out;
 }
@@ -198,146 +194,143 @@ int run_audit(const RunOptions& o) {
       models.push_back(std::move(m));
     }
     for (auto& p : prompt_ids) p = "import";
-    goto analysis;
-  }
-  {
-  // --- reference and ladder ----------------------------------------------------------------
-  models.reserve(recipes.size() + 1);
-  models.emplace_back();
-  analysis::ModelInfo& ref = models[0];  // stays valid: capacity reserved above
-  ref.name = "reference";
-  ref.path = s.reference.empty() ? ensure_demo_model(o.quiet) : s.reference;
-  ref.hash = store.model_hash(ref.path);
-  ref.bits_per_weight = quant::file_bits_per_weight(ref.path);
-  ref.file_size = (long long)fs::file_size(ref.path);
-  stage(o.quiet, fmt::format("quantizing {} variants of {}", recipes.size(), ref.path));
-  for (const auto& r : recipes) {
-    analysis::ModelInfo m;
-    m.name = quant::recipe_text(r);
-    try {
-      auto v = quant::build_variant(ref.path, ref.hash, r, cache, o.quiet);
-      m.path = v.path;
-      m.hash = store.model_hash(v.path);
-      m.bits_per_weight = v.bits_per_weight;
-      m.file_size = v.file_size;
-      double mx = 0, sum = 0;
-      for (const auto& t : v.tensors) {
-        mx = std::max(mx, t.rel);
-        sum += t.rel;
-      }
-      if (!v.tensors.empty()) {
-        m.max_tensor_rel = mx;
-        m.mean_tensor_rel = sum / double(v.tensors.size());
-      }
-      if (!o.quiet) fmt::print(stderr, "  {:<16} {:6.2f} bits/weight{}\n", m.name, m.bits_per_weight, v.reused ? " (cached)" : "");
-    } catch (const std::exception& e) {
-      m.failed = true;
-      m.error = fmt::format("quantization failed: {}", e.what());
-      fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
-    }
-    models.push_back(std::move(m));
-  }
-
-  // --- evaluation ----------------------------------------------------------------------------
-  eo.temperature = s.temperature;
-  eo.k = s.mode == "sample" ? int(s.seeds.size()) : s.k;
-  eo.mode = s.mode;
-  eo.sample.seeds.assign(s.seeds.begin(), s.seeds.end());
-  eo.sample.max_tokens = s.max_tokens;
-  eo.plain_prompt = s.plain_prompt;
-  eo.quiet = o.quiet;
-  eo.command = o.command;
-  eo.context.exact = s.exact;
-  eo.context.n_threads = s.threads;
-  eo.context.n_gpu_layers = s.gpu_layers;
-  eo.context.n_seq = s.seqs;
-  eo.context.n_batch = s.batch;
-  eo.chunk = s.chunk;
-  eo.shard_index = o.shard_index;
-  eo.shard_count = o.shard_count;
-  backends::backend_init(false);
-  int computed = 0;
-  for (size_t mi = 0; mi < models.size(); ++mi) {
-    auto& m = models[mi];
-    if (m.failed) continue;
-    stage(o.quiet, fmt::format("evaluating {} ({}/{})", m.name, mi + 1, models.size()));
-    try {
-      auto model = backends::LlamaModel::load(m.path, s.gpu_layers);
-      store.put_model({m.hash, fs::absolute(m.path).string(), m.file_size, model->arch(), model->description(),
-                       int64_t(model->n_params())});
-      for (size_t si = 0; si < suites.size(); ++si) {
-        auto sum = engine::eval_suite(*model, m.hash, suites[si], store, eo);
-        computed += sum.n_computed;
-        if (!sum.too_long.empty())
-          fmt::print(stderr, "warning: {}: {} items of {} skipped, longer than the model's context\n", m.name, sum.too_long.size(),
-                     suites[si].name);
-        if (mi == 0 && s.mode == "sample" && !s.floor_seeds.empty()) {
-          // The noise floor, measured: the reference again with a second set of seeds.
-          engine::EvalOptions fo = eo;
-          fo.sample.seeds.assign(s.floor_seeds.begin(), s.floor_seeds.end());
-          computed += engine::eval_suite(*model, m.hash, suites[si], store, fo).n_computed;
+  } else {
+    // --- reference and ladder ----------------------------------------------------------------
+    models.reserve(recipes.size() + 1);
+    models.emplace_back();
+    analysis::ModelInfo& ref = models[0];  // stays valid: capacity reserved above
+    ref.name = "reference";
+    ref.path = s.reference.empty() ? ensure_demo_model(o.quiet) : s.reference;
+    ref.hash = store.model_hash(ref.path);
+    ref.bits_per_weight = quant::file_bits_per_weight(ref.path);
+    ref.file_size = (long long)fs::file_size(ref.path);
+    stage(o.quiet, fmt::format("quantizing {} variants of {}", recipes.size(), ref.path));
+    for (const auto& r : recipes) {
+      analysis::ModelInfo m;
+      m.name = quant::recipe_text(r);
+      try {
+        auto v = quant::build_variant(ref.path, ref.hash, r, cache, o.quiet);
+        m.path = v.path;
+        m.hash = store.model_hash(v.path);
+        m.bits_per_weight = v.bits_per_weight;
+        m.file_size = v.file_size;
+        double mx = 0, sum = 0;
+        for (const auto& t : v.tensors) {
+          mx = std::max(mx, t.rel);
+          sum += t.rel;
         }
-        if (mi == 0) prompt_ids[si] = sum.prompt_id;
-        else if (sum.prompt_id != prompt_ids[si])
-          throw Error(fmt::format("prompt format {} differs from the reference's {}", sum.prompt_id, prompt_ids[si]),
-                      "a variant must carry its reference's chat template");
+        if (!v.tensors.empty()) {
+          m.max_tensor_rel = mx;
+          m.mean_tensor_rel = sum / double(v.tensors.size());
+        }
+        if (!o.quiet) fmt::print(stderr, "  {:<16} {:6.2f} bits/weight{}\n", m.name, m.bits_per_weight, v.reused ? " (cached)" : "");
+      } catch (const std::exception& e) {
+        m.failed = true;
+        m.error = fmt::format("quantization failed: {}", e.what());
+        fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
       }
-    } catch (const std::exception& e) {
-      if (mi == 0) throw;  // without the reference there is nothing to compare against
-      m.failed = true;
-      m.error = fmt::format("evaluation failed: {}", e.what());
-      fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
+      models.push_back(std::move(m));
     }
-  }
-  // --- perplexity and KL divergence over the corpus (the first shard does it whole) -----------
-  if (s.perplexity.enabled && o.shard_index == 0) {
-    stage(o.quiet, "perplexity and KL divergence");
+
+    // --- evaluation ----------------------------------------------------------------------------
+    eo.temperature = s.temperature;
+    eo.k = s.mode == "sample" ? int(s.seeds.size()) : s.k;
+    eo.mode = s.mode;
+    eo.sample.seeds.assign(s.seeds.begin(), s.seeds.end());
+    eo.sample.max_tokens = s.max_tokens;
+    eo.plain_prompt = s.plain_prompt;
+    eo.quiet = o.quiet;
+    eo.command = o.command;
+    eo.context.exact = s.exact;
+    eo.context.n_threads = s.threads;
+    eo.context.n_gpu_layers = s.gpu_layers;
+    eo.context.n_seq = s.seqs;
+    eo.context.n_batch = s.batch;
+    eo.chunk = s.chunk;
+    eo.shard_index = o.shard_index;
+    eo.shard_count = o.shard_count;
+    backends::backend_init(false);
+    int computed = 0;
     for (size_t mi = 0; mi < models.size(); ++mi) {
       auto& m = models[mi];
       if (m.failed) continue;
-      PplJob pj;
-      pj.model_path = m.path;
-      if (mi > 0) pj.reference_path = ref.path;
-      pj.corpus_path = s.perplexity.corpus;
-      pj.store_path = store_path(s);
-      pj.n_ctx = s.perplexity.ctx;
-      pj.max_chunks = s.perplexity.chunks;
-      pj.plain_prompt = s.plain_prompt;
-      pj.quiet = true;
-      pj.context = eo.context;
-      pj.command = o.command;
+      stage(o.quiet, fmt::format("evaluating {} ({}/{})", m.name, mi + 1, models.size()));
       try {
-        auto r = run_ppl_job(pj);
-        m.ppl = r.stats.ppl.value;
-        if (r.stats.has_base) {
-          // Both perplexities from the models' own logits on the same tokens (llama-perplexity's
-          // PPL(base) comes from the compressed base file, which caps log-probabilities at -16
-          // below the top token and so understates a poor reference's perplexity).
-          m.ppl_ratio = m.ppl / models[0].ppl;
-          m.kld = r.stats.kld.value;
-          m.kld_unc = r.stats.kld.unc;
-          m.kld_p99 = r.stats.kld_p99;
-          m.p_diff_rms = r.stats.p_diff_rms.value;
-          m.same_top = r.stats.same_top.value;
+        auto model = backends::LlamaModel::load(m.path, s.gpu_layers);
+        store.put_model({m.hash, fs::absolute(m.path).string(), m.file_size, model->arch(), model->description(),
+                         int64_t(model->n_params())});
+        for (size_t si = 0; si < suites.size(); ++si) {
+          auto sum = engine::eval_suite(*model, m.hash, suites[si], store, eo);
+          computed += sum.n_computed;
+          if (!sum.too_long.empty())
+            fmt::print(stderr, "warning: {}: {} items of {} skipped, longer than the model's context\n", m.name, sum.too_long.size(),
+                       suites[si].name);
+          if (mi == 0 && s.mode == "sample" && !s.floor_seeds.empty()) {
+            // The noise floor, measured: the reference again with a second set of seeds.
+            engine::EvalOptions fo = eo;
+            fo.sample.seeds.assign(s.floor_seeds.begin(), s.floor_seeds.end());
+            computed += engine::eval_suite(*model, m.hash, suites[si], store, fo).n_computed;
+          }
+          if (mi == 0) prompt_ids[si] = sum.prompt_id;
+          else if (sum.prompt_id != prompt_ids[si])
+            throw Error(fmt::format("prompt format {} differs from the reference's {}", sum.prompt_id, prompt_ids[si]),
+                        "a variant must carry its reference's chat template");
         }
-        if (!o.quiet) fmt::print(stderr, "  {:<16} PPL {:.4g}{}\n", m.name, m.ppl, r.stats.has_base ? fmt::format("  KLD {:.5f}", m.kld) : "");
-      } catch (const Error& e) {
-        if (mi == 0 || e.message().find("corpus tokenizes") != std::string::npos || e.site().file == s.perplexity.corpus) throw;
-        m.ppl_error = e.what();
-        fmt::print(stderr, "warning: {}: perplexity failed: {}\n", m.name, e.what());
+      } catch (const std::exception& e) {
+        if (mi == 0) throw;  // without the reference there is nothing to compare against
+        m.failed = true;
+        m.error = fmt::format("evaluation failed: {}", e.what());
+        fmt::print(stderr, "warning: {}: {}\n", m.name, m.error);
       }
     }
-  }
+    // --- perplexity and KL divergence over the corpus (the first shard does it whole) -----------
+    if (s.perplexity.enabled && o.shard_index == 0) {
+      stage(o.quiet, "perplexity and KL divergence");
+      for (size_t mi = 0; mi < models.size(); ++mi) {
+        auto& m = models[mi];
+        if (m.failed) continue;
+        PplJob pj;
+        pj.model_path = m.path;
+        if (mi > 0) pj.reference_path = ref.path;
+        pj.corpus_path = s.perplexity.corpus;
+        pj.store_path = store_path(s);
+        pj.n_ctx = s.perplexity.ctx;
+        pj.max_chunks = s.perplexity.chunks;
+        pj.plain_prompt = s.plain_prompt;
+        pj.quiet = true;
+        pj.context = eo.context;
+        pj.command = o.command;
+        try {
+          auto r = run_ppl_job(pj);
+          m.ppl = r.stats.ppl.value;
+          if (r.stats.has_base) {
+            // Both perplexities from the models' own logits on the same tokens (llama-perplexity's
+            // PPL(base) comes from the compressed base file, which caps log-probabilities at -16
+            // below the top token and so understates a poor reference's perplexity).
+            m.ppl_ratio = m.ppl / models[0].ppl;
+            m.kld = r.stats.kld.value;
+            m.kld_unc = r.stats.kld.unc;
+            m.kld_p99 = r.stats.kld_p99;
+            m.p_diff_rms = r.stats.p_diff_rms.value;
+            m.same_top = r.stats.same_top.value;
+          }
+          if (!o.quiet) fmt::print(stderr, "  {:<16} PPL {:.4g}{}\n", m.name, m.ppl, r.stats.has_base ? fmt::format("  KLD {:.5f}", m.kld) : "");
+        } catch (const Error& e) {
+          if (mi == 0) throw;  // the reference runs first: a corpus that cannot be used stops the run there
+          m.ppl_error = e.what();
+          fmt::print(stderr, "warning: {}: perplexity failed: {}\n", m.name, e.what());
+        }
+      }
+    }
 
-  if (o.shard_count > 1) {
-    fmt::print("shard {}/{}: {} rows computed into {}; merge the shard stores with `qaudit merge`, then run again on "
-               "the merged store for the report\n",
-               o.shard_index, o.shard_count, computed, store_path(s));
-    return 0;
-  }
+    if (o.shard_count > 1) {
+      fmt::print("shard {}/{}: {} rows computed into {}; merge the shard stores with `qaudit merge`, then run again on "
+                 "the merged store for the report\n",
+                 o.shard_index, o.shard_count, computed, store_path(s));
+      return 0;
+    }
 
   }
-analysis:
   // --- analysis and reports ------------------------------------------------------------------
   stage(o.quiet, "analysing");
   analysis::Thresholds t{s.gate.max_became_biased, s.gate.max_usr_drop, s.gate.max_bias_score_delta, s.gate.max_kld};

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "engine/eval.h"
 #include "store/store.h"
 #include "suites/bbq.h"
 #include "suites/builtin.h"
@@ -73,11 +74,9 @@ Runner add_import(CLI::App& app) {
         r.k = 1;
         const auto* it = by_id[ans.item_id];
         r.p_stereo_k = it && it->stereotyped >= 0 ? ans.probs[size_t(it->stereotyped)] : 0;
-        for (double p : ans.probs)
-          if (p > 0 && s > 0) {
-            r.entropy -= p / s * std::log(p / s);
-            r.max_prob = std::max(r.max_prob, p / s);
-          }
+        auto c = engine::confidence(ans.probs);
+        r.entropy = c.entropy;
+        r.max_prob = c.max_prob;
         r.run_id = run_id;
         rows.push_back(std::move(r));
       }

@@ -29,6 +29,19 @@ std::vector<std::string> render_study_prompts(const backends::LlamaModel& model,
   return out;
 }
 
+Confidence confidence(const std::vector<double>& p) {
+  double s = 0;
+  for (double x : p) s += x;
+  Confidence c;
+  if (s <= 0) return c;
+  for (double x : p) {
+    double q = x / s;
+    if (q > 0) c.entropy -= q * std::log(q);
+    c.max_prob = std::max(c.max_prob, q);
+  }
+  return c;
+}
+
 store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t, const LetterMass& at_1, int k) {
   store::ResultRow r;
   r.probs = at_t.p;
@@ -36,15 +49,9 @@ store::ResultRow letter_result(const suites::Item& item, const LetterMass& at_t,
   r.invalid = at_t.invalid;
   r.invalid_t1 = at_1.invalid;
   r.answer = int(std::max_element(at_1.p.begin(), at_1.p.end()) - at_1.p.begin());
-  double s = 0;
-  for (double p : at_1.p) s += p;
-  r.entropy = 0;
-  r.max_prob = 0;
-  for (double p : at_1.p) {
-    double q = s > 0 ? p / s : 0;
-    if (q > 0) r.entropy -= q * std::log(q);
-    r.max_prob = std::max(r.max_prob, q);
-  }
+  auto c = confidence(at_1.p);
+  r.entropy = c.entropy;
+  r.max_prob = c.max_prob;
   r.k = k;
   // A sample at temperature T lands on the stereotyped letter with probability p (invalid
   // samples count as not stereotyped), so P(at least one of k) = 1 - (1 - p)^k.
@@ -85,16 +92,27 @@ std::vector<std::vector<size_t>> chunks_to_score(const suites::Suite& suite, con
   return chunks;
 }
 
+// A summary for one mode's pass over a suite.
+EvalSummary new_summary(const std::string& model_hash, const suites::Suite& suite, const std::string& mode, double temperature) {
+  EvalSummary sum;
+  sum.model_hash = model_hash;
+  sum.suite = suite.name;
+  sum.mode = mode;
+  sum.temperature = temperature;
+  sum.n_items = int(suite.items.size());
+  return sum;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
 EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                          store::Store& store, const EvalOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
-  EvalSummary sum;
-  sum.model_hash = model_hash;
-  sum.suite = suite.name;
-  sum.temperature = opt.temperature;
-  sum.n_items = int(suite.items.size());
+  EvalSummary sum = new_summary(model_hash, suite, "letters", opt.temperature);
   sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
 
   std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
@@ -155,7 +173,7 @@ EvalSummary eval_letters(const backends::LlamaModel& model, const std::string& m
   }
   progress.finish();
   store.finish_run(run_id);
-  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sum.seconds = seconds_since(t0);
   return sum;
 }
 
@@ -176,12 +194,7 @@ void sample_result(const suites::Item& item, const std::string& text, store::Res
 EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
-  EvalSummary sum;
-  sum.model_hash = model_hash;
-  sum.suite = suite.name;
-  sum.mode = "sample";
-  sum.temperature = opt.temperature;
-  sum.n_items = int(suite.items.size());
+  EvalSummary sum = new_summary(model_hash, suite, "sample", opt.temperature);
   sum.plain_prompt = !model.chat_template() || opt.plain_prompt;
   std::vector<std::string> texts = render_study_prompts(model, suite.items, opt.plain_prompt, &sum.prompt_id);
   // An item is done when every seed has its row.
@@ -221,7 +234,6 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
       todo.push_back(i);
     }
     if (prompts.empty()) continue;
-    size_t reported = 0;
     auto st = sample_continuations(
         model, opt.context, prompts, ss,
         [&](size_t r, size_t seed_index, const std::string& text, int n_generated) {
@@ -236,12 +248,9 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
         },
         [&] {
           sum.n_computed += store.put_results(pending);
-          size_t items_done = 0;
-          std::set<std::string> ids;
-          for (const auto& r : pending) ids.insert(r.key.item_id);
-          items_done = ids.size();
-          progress.advance(long(items_done));
-          reported += items_done;
+          std::set<std::string> items;  // a group's rows: k per item
+          for (const auto& r : pending) items.insert(r.key.item_id);
+          progress.advance(long(items.size()));
           pending.clear();
         });
     sum.stats.prompt_tokens += st.prompt_tokens;
@@ -250,7 +259,7 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
   }
   progress.finish();
   store.finish_run(run_id);
-  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sum.seconds = seconds_since(t0);
   return sum;
 }
 
@@ -258,12 +267,7 @@ EvalSummary eval_sample(const backends::LlamaModel& model, const std::string& mo
 EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                         store::Store& store, const EvalOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
-  EvalSummary sum;
-  sum.model_hash = model_hash;
-  sum.suite = suite.name;
-  sum.mode = opt.mode;
-  sum.temperature = 1.0;
-  sum.n_items = int(suite.items.size());
+  EvalSummary sum = new_summary(model_hash, suite, opt.mode, 1.0);
   sum.plain_prompt = true;
   sum.prompt_id = "lmeval/plain";
   bool twelve = opt.mode == "loglik12";
@@ -313,10 +317,9 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
           for (size_t o = 0; o < ll.size(); ++o) row.probs[option_of[r][o]] += std::exp(ll[o] - mx) / z;
           row.probs_t1 = row.probs;
           row.answer = option_of[r][std::max_element(ll.begin(), ll.end()) - ll.begin()];
-          for (double p : row.probs) {
-            if (p > 0) row.entropy -= p * std::log(p);
-            row.max_prob = std::max(row.max_prob, p);
-          }
+          auto c = confidence(row.probs);
+          row.entropy = c.entropy;
+          row.max_prob = c.max_prob;
           row.k = 1;
           row.p_stereo_k = row.answer == it.stereotyped ? 1.0 : 0.0;
           nlohmann::json d;
@@ -349,7 +352,7 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
   }
   progress.finish();
   store.finish_run(run_id);
-  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sum.seconds = seconds_since(t0);
   return sum;
 }
 

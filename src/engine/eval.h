@@ -78,6 +78,13 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
 EvalSummary eval_suite(const backends::LlamaModel& model, const std::string& model_hash, const suites::Suite& suite,
                        store::Store& store, const EvalOptions& opt);
 
+// Entropy (nats) and largest probability of a distribution renormalised to sum 1 (both 0 when
+// it has no mass): the confidence stored with every answer.
+struct Confidence {
+  double entropy = 0, max_prob = 0;
+};
+Confidence confidence(const std::vector<double>& p);
+
 // Fills a result row from a sampled text: the parsed answer as a one-hot distribution (none when
 // the text gives no answer), the raw text and the parser rule.
 void sample_result(const suites::Item& item, const std::string& text, store::ResultRow& row);

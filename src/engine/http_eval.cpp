@@ -130,12 +130,9 @@ HttpEvalSummary eval_http(const std::vector<backends::ServerSpec>& specs, const 
           auto top = b.first_token_top(msgs, opt.top_k);
           double unaccounted = letters_from_top(top, opt.eval.temperature, row);
           row.answer = int(std::max_element(row.probs_t1.begin(), row.probs_t1.end()) - row.probs_t1.begin());
-          double s = row.probs_t1[0] + row.probs_t1[1] + row.probs_t1[2];
-          for (double p : row.probs_t1)
-            if (p > 0 && s > 0) {
-              row.entropy -= p / s * std::log(p / s);
-              row.max_prob = std::max(row.max_prob, p / s);
-            }
+          auto c = confidence(row.probs_t1);
+          row.entropy = c.entropy;
+          row.max_prob = c.max_prob;
           row.k = opt.eval.k;
           double p = item.stereotyped >= 0 ? row.probs[size_t(item.stereotyped)] : 0;
           row.p_stereo_k = 1 - std::pow(1 - p, opt.eval.k);
