@@ -27,6 +27,7 @@
 #include "engine/letters.h"
 #include "engine/loglik.h"
 #include "engine/sample.h"
+#include "prompts/prompt.h"
 #include "suites/bbq.h"
 
 using namespace qaudit;
@@ -124,14 +125,19 @@ int main(int argc, char** argv) {
   }
 
   // --- naive log-likelihood -------------------------------------------------------------------
-  std::vector<engine::LoglikRequest> lreqs;
-  for (const auto& it : suite.items) {
-    std::string context = it.context + "\n\nQ: " + it.question + "\nA:";
-    engine::LoglikRequest q;
-    q.context = model->tokenize(context);
-    for (const auto& o : it.options) q.continuations.push_back(engine::continuation_tokens(*model, q.context, context, " " + o));
-    lreqs.push_back(std::move(q));
-  }
+  // lm-evaluation-harness's requests: its context, each option after a space.
+  auto loglik_requests = [&] {
+    std::vector<engine::LoglikRequest> out;
+    for (const auto& it : suite.items) {
+      std::string context = prompts::lmeval_context(it);
+      engine::LoglikRequest q;
+      q.context = model->tokenize(context);
+      for (const auto& o : it.options) q.continuations.push_back(engine::continuation_tokens(*model, q.context, context, " " + o));
+      out.push_back(std::move(q));
+    }
+    return out;
+  };
+  auto lreqs = loglik_requests();
   std::vector<std::vector<double>> fast_ll(n), naive_ll(n);
   t0 = clk::now();
   auto lst = engine::score_continuations(*model, def, lreqs, [&](size_t r, const std::vector<double>& ll) { fast_ll[r] = ll; }, nullptr);
@@ -167,7 +173,7 @@ int main(int argc, char** argv) {
     for (size_t r = 0; r < n; ++r) {
       const auto& it = suite.items[r];
       pos.push_back(header + uint32_t(body.size()));
-      put_string(body, it.context + "\n\nQ: " + it.question + "\nA:");
+      put_string(body, prompts::lmeval_context(it));
       uint32_t k = uint32_t(it.options.size());
       body.append(reinterpret_cast<const char*>(&k), 4);
       for (const auto& o : it.options) put_string(body, o);
@@ -204,14 +210,7 @@ int main(int argc, char** argv) {
     double llama_acc = std::regex_search(out, m, final_re) ? std::stod(m[1]) : NAN;
     // qaudit's whole mode, tokenization included, for a fair wall-clock comparison.
     t1 = clk::now();
-    std::vector<engine::LoglikRequest> again;
-    for (const auto& it : suite.items) {
-      std::string context = it.context + "\n\nQ: " + it.question + "\nA:";
-      engine::LoglikRequest q;
-      q.context = model->tokenize(context);
-      for (const auto& o : it.options) q.continuations.push_back(engine::continuation_tokens(*model, q.context, context, " " + o));
-      again.push_back(std::move(q));
-    }
+    auto again = loglik_requests();
     engine::score_continuations(*model, def, again, [](size_t, const std::vector<double>&) {}, nullptr);
     double t_ours = since(t1);
     fmt::print("### mc: against llama-perplexity --multiple-choice (same items, its binary task format)\n\n"

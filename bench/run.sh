@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 n="${1:-120}"
-bash scripts/build.sh release >/dev/null
-model="${QAUDIT_BENCH_MODEL:-build/bench-qwen2.5-0.5b.gguf}"
-[[ -f "$model" ]] || ./build/src/qaudit testmodel --preset qwen2.5-0.5b -o "$model"
-bbq="${QAUDIT_BENCH_BBQ:-../shared/data/bbq/Religion.jsonl}"
+source bench/common.sh
 out="$(mktemp)"
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"

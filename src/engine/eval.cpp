@@ -287,7 +287,7 @@ EvalSummary eval_loglik(const backends::LlamaModel& model, const std::string& mo
     std::vector<std::vector<int>> option_of(todo.size());  // scored option -> the item's option index
     for (size_t r = 0; r < todo.size(); ++r) {
       const auto& it = suite.items[todo[r]];
-      std::string context = it.context + "\n\nQ: " + it.question + "\nA:";
+      std::string context = prompts::lmeval_context(it);
       for (size_t o = 0; o < it.options.size(); ++o)
         if (!twelve || int(o) != it.unknown) {
           option_text[r].push_back(it.options[o]);

@@ -54,6 +54,8 @@ std::string render(const ChatFormat& f, const std::vector<Message>& messages, bo
   return buf;
 }
 
+std::string lmeval_context(const suites::Item& item) { return item.context + "\n\nQ: " + item.question + "\nA:"; }
+
 std::string prompt_id(const char* prompt_name, const ChatFormat& f) { return std::string(prompt_name) + "/" + f.id; }
 
 }  // namespace qaudit::prompts

@@ -18,6 +18,10 @@ struct Message {
 // The study's system and user messages for a three-option item.
 std::vector<Message> study_messages(const suites::Item& item);
 
+// lm-evaluation-harness's bbq context, "{context}\n\nQ: {question}\nA:" (no chat template); each
+// option follows it after a space.
+std::string lmeval_context(const suites::Item& item);
+
 // How messages become text. `template_text` is the model's tokenizer.chat_template; empty means
 // the model has none and the plain format ("{system}\n\n{user}") is used.
 struct ChatFormat {

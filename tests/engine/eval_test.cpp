@@ -191,7 +191,7 @@ TEST(LoglikModel, SummedLoglikEqualsTokenByTokenComputation) {
   std::vector<engine::LoglikRequest> reqs;
   for (size_t i = 0; i < 3; ++i) {
     const auto& it = suite.items[i];
-    std::string context = it.context + "\n\nQ: " + it.question + "\nA:";
+    std::string context = prompts::lmeval_context(it);
     engine::LoglikRequest q;
     q.context = m->tokenize(context);
     for (const auto& o : it.options) q.continuations.push_back(engine::continuation_tokens(*m, q.context, context, " " + o));
